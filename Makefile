@@ -1,0 +1,88 @@
+# wearable-data-pipeline — every target works from a fresh clone with only Python 3.11+.
+# `make help` lists them.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+WEARABLE := $(BIN)/wearable
+# Re-install when the dependency pins or the project metadata change.
+INSTALL_STAMP := $(VENV)/.installed
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install lint format test up down db-status ingest generate-csv ingest-api \
+        generate-events dbt docs run demo bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+venv: $(BIN)/python ## Create the virtual environment in .venv
+
+$(INSTALL_STAMP): $(BIN)/python pyproject.toml requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e '.[test,bench]'
+	@touch $(INSTALL_STAMP)
+
+install: $(INSTALL_STAMP) ## Install the project, its pinned dependencies and test extras
+
+lint: $(INSTALL_STAMP) ## ruff check + ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALL_STAMP) ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## Set up and run the whole test suite (embedded PostgreSQL, real dbt and HTTP)
+	$(BIN)/pytest
+
+up: ## Start PostgreSQL 16 in Docker (then export DATABASE_URL, see .env.example)
+	docker compose up -d --wait
+
+down: ## Stop the Docker PostgreSQL
+	docker compose down
+
+db-status: $(INSTALL_STAMP) ## Show which database is used and whether it is up
+	$(WEARABLE) db status
+
+generate-csv: $(INSTALL_STAMP) ## Write synthetic Fitbit-format CSVs into data/
+	$(WEARABLE) generate-csv --users 20 --days 30 --seed 42 --out data/synthetic
+
+ingest: $(INSTALL_STAMP) ## Load every CSV under data/ into the raw tables
+	$(WEARABLE) ingest
+
+ingest-api: $(INSTALL_STAMP) ## Run the event API on 127.0.0.1:8000 (foreground)
+	$(WEARABLE) serve
+
+generate-events: $(INSTALL_STAMP) ## Post synthetic events to the running API
+	$(WEARABLE) generate-events --users 20 --days 30 --seed 42 --duplicate-rate 0.02 --invalid-rate 0.02
+
+dbt: $(INSTALL_STAMP) ## dbt build (seed, run, test) with the resolved connection
+	$(WEARABLE) dbt build
+
+docs: $(INSTALL_STAMP) ## Generate dbt docs into dbt/target
+	$(WEARABLE) dbt docs generate
+
+run: $(INSTALL_STAMP) ## Run the Prefect flow: migrate, ingest, dbt seed, run, test
+	$(WEARABLE) run
+
+demo: $(INSTALL_STAMP) ## Everything end to end on generated data, with a summary
+	$(WEARABLE) demo
+
+bench: $(INSTALL_STAMP) ## Run the benchmarks (slow; not part of make test)
+	$(BIN)/python bench/csv_ingest.py
+	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/transform.py
+	$(BIN)/python bench/pipeline.py
+
+clean: ## Stop the embedded database and remove local state (.wearable, dbt/target)
+	-$(WEARABLE) db stop
+	rm -rf .wearable dbt/target dbt/logs .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""CSV ingestion: recognise a file by its header, COPY it losslessly into its raw table."""

