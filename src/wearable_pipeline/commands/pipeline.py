@@ -1,9 +1,150 @@
-"""`wearable` commands for the pipeline area (being built)."""
+"""`wearable run`, `wearable runs`, `wearable demo`: the pipeline as one command."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+from pathlib import Path
+
 import typer
+from rich.table import Table
+
+from wearable_pipeline.commands.common import console, database_url, err_console, fail
+from wearable_pipeline.config import get_settings
+from wearable_pipeline.db.connection import connect
+from wearable_pipeline.runs import PipelineRun
+
+
+def run(
+    paths: list[Path] = typer.Argument(
+        None, help="Files or folders to ingest (default: the data folder, WEARABLE_DATA_DIR)."
+    ),
+    skip_ingest: bool = typer.Option(False, "--skip-ingest", help="Do not ingest CSV drops."),
+    skip_tests: bool = typer.Option(False, "--skip-tests", help="Do not run dbt tests."),
+    select: list[str] = typer.Option(
+        None, "--select", "-s", help="dbt selection for run and test (repeatable)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
+) -> None:
+    """Run the pipeline (Prefect flow): migrate → ingest → dbt seed → dbt run → dbt test.
+
+    Exit status 0 when the run succeeded, 1 when any step failed (failing dbt tests are named).
+    """
+    from wearable_pipeline.pipeline import RunOptions, run_pipeline
+
+    settings = get_settings()
+    database_url(settings)  # fail early and clearly when the database is unreachable
+    for path in paths or []:
+        if not path.exists():
+            raise fail(f"{path}: no such file or folder", code=2)
+    options = RunOptions(
+        paths=list(paths or []),
+        skip_ingest=skip_ingest,
+        skip_tests=skip_tests,
+        select=list(select or []),
+    )
+    outcome = run_pipeline(settings, options)
+    record = outcome.run
+    if as_json:
+        typer.echo(json.dumps(_run_as_dict(record), default=str, indent=2))
+    else:
+        _print_run(record)
+    if not outcome.succeeded:
+        if record.failed_tests:
+            err_console.print("[bold red]failing dbt tests:[/]")
+            for name in record.failed_tests:
+                err_console.print(f"  - {name}", highlight=False)
+        raise typer.Exit(1)
+
+
+def runs(
+    limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many runs to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List recent pipeline runs (from ops.pipeline_runs), newest first."""
+    from wearable_pipeline.runs import recent_runs
+
+    with connect(database_url()) as conn:
+        records = recent_runs(conn, limit)
+    if as_json:
+        typer.echo(json.dumps([_run_as_dict(r) for r in records], default=str, indent=2))
+        return
+    if not records:
+        console.print("no pipeline runs yet: start one with `wearable run`")
+        return
+    table = Table(title="Pipeline runs")
+    for column in (
+        "run id",
+        "started",
+        "status",
+        "seconds",
+        "rows",
+        "models",
+        "tests ok",
+        "failed",
+    ):
+        table.add_column(column)
+    for record in records:
+        table.add_row(
+            str(record.run_id)[:8],
+            record.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _status_markup(record.status),
+            f"{record.duration_s:.1f}" if record.duration_s is not None else "-",
+            str(record.rows_ingested),
+            str(record.models_built),
+            str(record.tests_passed),
+            ", ".join(record.failed_tests) or str(record.tests_failed),
+        )
+    console.print(table)
+
+
+def demo(
+    users: int = typer.Option(20, min=1, help="Synthetic users."),
+    days: int = typer.Option(30, min=1, help="Days of data per user."),
+    seed: int = typer.Option(42, help="Seed: the same seed writes the same data."),
+) -> None:
+    """Everything end to end on generated data: CSVs, events through the API, the flow, a summary.
+
+    Safe to run again: the same seed produces the same files and events, so a second run loads
+    nothing twice (files are skipped, events deduplicated).
+    """
+    from wearable_pipeline.demo import DemoConfig, run_demo
+
+    result = run_demo(get_settings(), DemoConfig(users=users, days=days, seed=seed), console)
+    if not result.succeeded:
+        raise typer.Exit(1)
+
+
+def _status_markup(status: str) -> str:
+    colour = {"succeeded": "green", "failed": "red"}.get(status, "yellow")
+    return f"[{colour}]{status}[/]"
+
+
+def _run_as_dict(record: PipelineRun) -> dict[str, object]:
+    data = asdict(record)
+    data["duration_s"] = record.duration_s
+    return data
+
+
+def _print_run(record: PipelineRun) -> None:
+    table = Table(title=f"Pipeline run {record.run_id}", show_header=False)
+    table.add_column("")
+    table.add_column("")
+    table.add_row("status", _status_markup(record.status))
+    table.add_row("duration", f"{record.duration_s:.1f} s" if record.duration_s else "-")
+    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in record.step_durations.items())
+    table.add_row("steps", steps or "-")
+    table.add_row("files loaded", str(record.files_loaded))
+    table.add_row("rows ingested", str(record.rows_ingested))
+    table.add_row("models built", str(record.models_built))
+    table.add_row("tests passed", str(record.tests_passed))
+    table.add_row("tests failed", str(record.tests_failed))
+    if record.error:
+        table.add_row("error", record.error)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
+    app.command("run")(run)
+    app.command("runs")(runs)
+    app.command("demo")(demo)

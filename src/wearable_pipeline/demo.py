@@ -1,0 +1,237 @@
+"""`wearable demo`: the whole system end to end on generated data, with a summary.
+
+Writes synthetic Fitbit-format CSVs into the data folder, starts the event API as a separate
+process (as it runs in production), posts generated events to it — duplicates and invalid
+ones included, so every counter moves — stops it, runs the Prefect flow, and prints what
+happened. Deterministic for a seed, so running it twice loads nothing twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from wearable_pipeline.config import Settings
+from wearable_pipeline.db.connection import connect, resolve_database_url
+from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.pipeline import PipelineOutcome, RunOptions, run_pipeline
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    users: int = 20
+    days: int = 30
+    seed: int = 42
+    duplicate_rate: float = 0.03
+    invalid_rate: float = 0.02
+    batch_size: int = 500
+
+
+@dataclass
+class DemoResult:
+    csv_files: list[Path] = field(default_factory=list)
+    events_posted: dict[str, int] = field(default_factory=dict)
+    outcome: PipelineOutcome | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome is not None and self.outcome.succeeded
+
+
+def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoResult:
+    """Run every part of the system once; print progress and a summary on `console`."""
+    from wearable_pipeline.events.generator import generate_events, post_events
+    from wearable_pipeline.synth import generate_csv
+
+    result = DemoResult()
+    with console.status("starting the database…"):
+        database_url = resolve_database_url(settings)
+        with connect(database_url) as conn:
+            migrate(conn)
+    where = "DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.home}"
+    console.print(f"[green]✓[/] database ready ({where})")
+
+    out_dir = Path(settings.data_dir) / "synthetic"
+    with console.status(f"writing synthetic CSVs to {out_dir}…"):
+        result.csv_files = generate_csv(
+            out_dir, users=config.users, days=config.days, seed=config.seed
+        )
+    console.print(
+        f"[green]✓[/] wrote {len(result.csv_files)} Fitbit-format CSV files "
+        f"({config.users} users × {config.days} days) to {out_dir}"
+    )
+
+    with console.status("starting the event API…"), EventApiProcess(database_url) as api:
+        console.print(f"[green]✓[/] event API up at {api.url}")
+        with console.status("posting generated events…"):
+            events = generate_events(
+                users=config.users,
+                days=config.days,
+                seed=config.seed,
+                duplicate_rate=config.duplicate_rate,
+                invalid_rate=config.invalid_rate,
+            )
+            result.events_posted = post_events(api.url, events, batch_size=config.batch_size)
+    console.print(
+        "[green]✓[/] events posted: {received} received, {accepted} accepted, "
+        "{deduped} deduped, {rejected} rejected; API stopped".format(**result.events_posted)
+    )
+
+    with console.status("running the pipeline (Prefect flow: ingest → dbt seed/run/test)…"):
+        result.outcome = run_pipeline(settings, RunOptions(paths=[Path(settings.data_dir)]))
+    mark = "[green]✓[/]" if result.outcome.succeeded else "[red]✗[/]"
+    console.print(f"{mark} pipeline run {result.outcome.run.status}")
+    print_summary(console, database_url, result)
+    return result
+
+
+class EventApiProcess:
+    """`wearable serve` in a child process on a free local port, stopped on exit."""
+
+    def __init__(self, database_url: str, startup_timeout_s: float = 60.0) -> None:
+        self.database_url = database_url
+        self.startup_timeout_s = startup_timeout_s
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> EventApiProcess:
+        env = {**os.environ, "DATABASE_URL": self.database_url}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "wearable_pipeline.cli", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                stderr = (
+                    self._process.stderr.read().decode(errors="replace")
+                    if self._process.stderr
+                    else ""
+                )
+                raise RuntimeError(f"the event API exited at start-up:\n{stderr[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self._stop()
+        raise RuntimeError(f"the event API did not become ready within {self.startup_timeout_s} s")
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.send_signal(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def print_summary(console: Console, database_url: str, result: DemoResult) -> None:
+    """The demo's closing summary, from what the database now holds."""
+    from wearable_pipeline.events.store import ingest_totals
+
+    run = result.outcome.run if result.outcome else None
+    with connect(database_url) as conn:
+        files = conn.execute(
+            "select count(*) filter (where status = 'loaded'), coalesce(sum(rows_loaded), 0),"
+            " coalesce(sum(rows_rejected), 0) from ops.file_loads"
+        ).fetchone()
+        totals = ingest_totals(conn)
+        preview_columns, preview_rows = _summary_preview(conn)
+
+    table = Table(title="Demo summary")
+    table.add_column("")
+    table.add_column("this run", justify="right")
+    table.add_column("all time", justify="right")
+    table.add_row(
+        "CSV files loaded",
+        str(run.files_loaded if run else 0),
+        str(files[0] if files else 0),
+    )
+    table.add_row(
+        "CSV rows loaded", str(run.rows_ingested if run else 0), str(files[1] if files else 0)
+    )
+    table.add_row("CSV rows rejected (kept)", "", str(files[2] if files else 0))
+    for counter in ("received", "accepted", "deduped", "rejected"):
+        table.add_row(
+            f"events {counter}",
+            str(result.events_posted.get(counter, 0)),
+            str(totals.get(counter, 0)),
+        )
+    if run:
+        table.add_row("dbt models built", str(run.models_built), "")
+        table.add_row("dbt tests passed", str(run.tests_passed), "")
+        table.add_row("dbt tests failed", str(run.tests_failed), "")
+        table.add_row("pipeline status", run.status, "")
+    console.print(table)
+    if run and run.failed_tests:
+        console.print("[red]failing tests:[/] " + ", ".join(run.failed_tests))
+    if preview_rows:
+        preview = Table(title="marts.daily_user_summary (first rows)")
+        for column in preview_columns:
+            preview.add_column(column)
+        for row in preview_rows:
+            preview.add_row(*("" if value is None else str(value) for value in row))
+        console.print(preview)
+
+
+_PREVIEW_COLUMNS = (
+    "user_id",
+    "local_date",
+    "steps",
+    "distance_km",
+    "calories",
+    "minutes_asleep",
+    "sleep_efficiency",
+    "events",
+    "syncs_completed",
+    "is_not_worn",
+)
+
+
+def _summary_preview(conn: Any, limit: int = 8) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """A few rows of the mart, with the columns a person wants to see first."""
+    exists = conn.execute("select to_regclass('marts.daily_user_summary')").fetchone()
+    if not exists or exists[0] is None:
+        return [], []
+    available = {
+        row[0]
+        for row in conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'marts' and table_name = 'daily_user_summary'"
+        )
+    }
+    columns = [c for c in _PREVIEW_COLUMNS if c in available]
+    if not columns:
+        return [], []
+    query = (
+        f"select {', '.join(columns)} from marts.daily_user_summary"
+        f" order by {columns[0]}, {columns[1] if len(columns) > 1 else columns[0]} limit %s"
+    )
+    return columns, conn.execute(query, [limit]).fetchall()

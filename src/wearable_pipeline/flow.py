@@ -1,0 +1,209 @@
+"""The Prefect flow `wearable_pipeline`: migrate → ingest → dbt seed → dbt run → dbt test.
+
+Each step is a Prefect task over a library function. Steps that talk to the database retry
+when the database is unreachable (a retry can help); a failing dbt test never retries (the data
+will not change between attempts) and fails the flow. Every step writes its duration and counts
+to `ops.pipeline_runs` as soon as it finishes.
+
+Import this module only after `wearable_pipeline.pipeline.configure_prefect()` has set Prefect's
+environment (home folder, telemetry off): Prefect reads its settings at import time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from wearable_pipeline.config import get_settings
+from wearable_pipeline.db.connection import DatabaseUnavailableError, connect
+from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.runs import RunRecorder
+
+T = TypeVar("T")
+
+# The resolved database URL for this run. Kept out of the flow's parameters on purpose: Prefect
+# stores parameters in its own database, and a DATABASE_URL may carry a password.
+DATABASE_URL: ContextVar[str] = ContextVar("wearable_database_url")
+
+
+def _database_url() -> str:
+    try:
+        return DATABASE_URL.get()
+    except LookupError:
+        from wearable_pipeline.db.connection import resolve_database_url
+
+        return resolve_database_url(get_settings())
+
+
+class DbtStepFailed(RuntimeError):
+    """A dbt command failed for a reason other than failing data tests."""
+
+
+class DataTestsFailed(RuntimeError):
+    """`dbt test` ran and some tests failed; `failed_tests` names them."""
+
+    def __init__(self, failed_tests: list[str]) -> None:
+        self.failed_tests = failed_tests
+        super().__init__(f"{len(failed_tests)} dbt test(s) failed: {', '.join(failed_tests)}")
+
+
+def _retry_when_database_unavailable(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only errors a retry can fix: the database being unreachable."""
+    try:
+        state.result()
+    except (DatabaseUnavailableError, psycopg.OperationalError):
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def _timed(recorder: RunRecorder, step: str, work: Callable[[], T], **counts_of: Any) -> T:
+    started = time.perf_counter()
+    result = work()
+    counts = {column: int(getter(result)) for column, getter in counts_of.items()}
+    recorder.step_finished(step, time.perf_counter() - started, **counts)
+    return result
+
+
+_DB_TASK = {
+    "retries": 3,
+    "retry_delay_seconds": [1, 2, 4],
+    "retry_condition_fn": _retry_when_database_unavailable,
+    "cache_policy": NO_CACHE,
+}
+
+
+@task(name="migrate", **_DB_TASK)
+def migrate_task(run_id: str) -> list[str]:
+    database_url = _database_url()
+    recorder = RunRecorder(database_url, run_id)
+
+    def work() -> list[str]:
+        with connect(database_url) as conn:
+            return migrate(conn)
+
+    applied = _timed(recorder, "migrate", work)
+    get_run_logger().info("migrations applied: %s", ", ".join(applied) or "none (up to date)")
+    return applied
+
+
+@task(name="ingest", **_DB_TASK)
+def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
+    from wearable_pipeline.ingest.loader import ingest_paths
+
+    logger = get_run_logger()
+    database_url = _database_url()
+    recorder = RunRecorder(database_url, run_id)
+    report = _timed(
+        recorder,
+        "ingest",
+        lambda: ingest_paths(database_url, [Path(p) for p in paths], drop_dir=Path(drop_dir)),
+        files_loaded=lambda r: r.files_loaded,
+        rows_ingested=lambda r: r.rows_loaded,
+    )
+    for file in report.files:
+        logger.info(
+            "%s: %s → %s, %s rows loaded, %s rejected%s",
+            file.path,
+            file.source_format or "unrecognised",
+            file.target_table or "-",
+            file.rows_loaded,
+            file.rows_rejected,
+            f" [{file.status}: {file.error}]" if file.error else f" [{file.status}]",
+        )
+    if not report.ok:
+        logger.warning("some files were not loaded; see ops.file_loads and raw.rejected_rows")
+    return {
+        "files": len(report.files),
+        "files_loaded": report.files_loaded,
+        "rows_loaded": report.rows_loaded,
+        "ok": report.ok,
+    }
+
+
+def _run_dbt_logged(args: list[str], database_url: str) -> Any:
+    from wearable_pipeline.transform.dbt import run_dbt
+
+    logger = get_run_logger()
+    settings = get_settings().model_copy(update={"database_url": database_url})
+    result = run_dbt(args, settings)
+    for node in result.node_results:
+        logger.info(
+            "dbt %s %s %s: %s (%.2fs)",
+            args[0],
+            node.resource_type,
+            node.name,
+            node.status,
+            node.execution_time or 0.0,
+        )
+    return result
+
+
+@task(name="dbt seed", **_DB_TASK)
+def dbt_seed_task(run_id: str) -> int:
+    database_url = _database_url()
+    recorder = RunRecorder(database_url, run_id)
+    result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged(["seed"], database_url))
+    if not result.success:
+        raise DbtStepFailed(f"dbt seed failed: {result.error or 'see the log above'}")
+    return len(result.node_results)
+
+
+@task(name="dbt run", **_DB_TASK)
+def dbt_run_task(run_id: str, select: list[str]) -> int:
+    database_url = _database_url()
+    recorder = RunRecorder(database_url, run_id)
+    args = ["run", *(["--select", *select] if select else [])]
+    result = _timed(
+        recorder,
+        "dbt_run",
+        lambda: _run_dbt_logged(args, database_url),
+        models_built=lambda r: r.models_built,
+    )
+    if not result.success:
+        raise DbtStepFailed(f"dbt run failed: {result.error or 'see the log above'}")
+    return result.models_built
+
+
+@task(name="dbt test", retries=0, cache_policy=NO_CACHE)
+def dbt_test_task(run_id: str, select: list[str]) -> dict[str, Any]:
+    database_url = _database_url()
+    recorder = RunRecorder(database_url, run_id)
+    args = ["test", *(["--select", *select] if select else [])]
+    result = _timed(recorder, "dbt_test", lambda: _run_dbt_logged(args, database_url))
+    recorder.tests_outcome(result.tests_passed, result.tests_failed, result.failed_tests)
+    if result.failed_tests:
+        raise DataTestsFailed(result.failed_tests)
+    if not result.success:
+        raise DbtStepFailed(f"dbt test failed: {result.error or 'see the log above'}")
+    return {"passed": result.tests_passed, "failed": result.tests_failed}
+
+
+@flow(name="wearable_pipeline", log_prints=False, validate_parameters=False)
+def wearable_pipeline(
+    run_id: str,
+    paths: list[str],
+    drop_dir: str,
+    skip_ingest: bool = False,
+    skip_tests: bool = False,
+    select: list[str] | None = None,
+) -> dict[str, Any]:
+    """The whole pipeline as one Prefect flow run; raises when a step fails."""
+    RunRecorder(_database_url(), run_id).set_flow_run(flow_run.get_id())
+    summary: dict[str, Any] = {"migrations": migrate_task(run_id)}
+    if not skip_ingest:
+        summary["ingest"] = ingest_task(run_id, paths, drop_dir)
+    summary["seeds"] = dbt_seed_task(run_id)
+    summary["models_built"] = dbt_run_task(run_id, select or [])
+    if not skip_tests:
+        summary["tests"] = dbt_test_task(run_id, select or [])
+    return summary

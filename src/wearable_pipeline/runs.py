@@ -1,0 +1,123 @@
+"""Durable records of pipeline runs in `ops.pipeline_runs`.
+
+Written step by step while the flow runs (not only at the end), so a run that dies half way
+still shows which steps finished and how long they took.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from wearable_pipeline.db.connection import connect
+
+
+@dataclass
+class PipelineRun:
+    """One row of `ops.pipeline_runs`."""
+
+    run_id: uuid.UUID
+    status: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    flow_run_id: uuid.UUID | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    step_durations: dict[str, float] = field(default_factory=dict)
+    files_loaded: int = 0
+    rows_ingested: int = 0
+    models_built: int = 0
+    tests_passed: int = 0
+    tests_failed: int = 0
+    failed_tests: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+_COLUMNS = (
+    "run_id, status, started_at, finished_at, flow_run_id, options, step_durations,"
+    " files_loaded, rows_ingested, models_built, tests_passed, tests_failed, failed_tests, error"
+)
+
+
+class RunRecorder:
+    """Writes one pipeline run's progress to the database, each update in its own commit."""
+
+    def __init__(self, database_url: str, run_id: uuid.UUID | str) -> None:
+        self.database_url = database_url
+        self.run_id = uuid.UUID(str(run_id))
+
+    @classmethod
+    def start(cls, database_url: str, options: dict[str, Any]) -> RunRecorder:
+        """Insert a new run in status `running` and return its recorder."""
+        recorder = cls(database_url, uuid.uuid4())
+        with connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                "insert into ops.pipeline_runs (run_id, status, options)"
+                " values (%s, 'running', %s)",
+                [recorder.run_id, Jsonb(options)],
+            )
+        return recorder
+
+    def _update(self, assignments: str, params: list[Any]) -> None:
+        with connect(self.database_url, autocommit=True) as conn:
+            conn.execute(
+                f"update ops.pipeline_runs set {assignments} where run_id = %s",  # type: ignore[arg-type]
+                [*params, self.run_id],
+            )
+
+    def set_flow_run(self, flow_run_id: uuid.UUID | str | None) -> None:
+        if flow_run_id is not None:
+            self._update("flow_run_id = %s", [str(flow_run_id)])
+
+    def step_finished(self, step: str, seconds: float, **counts: int) -> None:
+        """Record a step's duration and any counts it produced (rows_ingested=…, …)."""
+        assignments = ["step_durations = step_durations || jsonb_build_object(%s::text, %s)"]
+        params: list[Any] = [step, round(seconds, 3)]
+        for column, value in counts.items():
+            assignments.append(f"{column} = {column} + %s")
+            params.append(value)
+        self._update(", ".join(assignments), params)
+
+    def tests_outcome(self, passed: int, failed: int, failed_tests: list[str]) -> None:
+        self._update(
+            "tests_passed = %s, tests_failed = %s, failed_tests = %s",
+            [passed, failed, failed_tests],
+        )
+
+    def finish(self, status: str, error: str | None = None) -> PipelineRun:
+        self._update("status = %s, error = %s, finished_at = now()", [status, error])
+        run = get_run(self.database_url, self.run_id)
+        assert run is not None
+        return run
+
+
+def _from_row(row: tuple[Any, ...]) -> PipelineRun:
+    return PipelineRun(*row)
+
+
+def get_run(database_url: str, run_id: uuid.UUID) -> PipelineRun | None:
+    with connect(database_url) as conn:
+        row = conn.execute(
+            f"select {_COLUMNS} from ops.pipeline_runs where run_id = %s",  # type: ignore[arg-type]
+            [run_id],
+        ).fetchone()
+    return _from_row(row) if row else None
+
+
+def recent_runs(conn: psycopg.Connection, limit: int = 10) -> list[PipelineRun]:
+    """The latest runs, newest first."""
+    rows = conn.execute(
+        f"select {_COLUMNS} from ops.pipeline_runs order by started_at desc limit %s",  # type: ignore[arg-type]
+        [limit],
+    ).fetchall()
+    return [_from_row(row) for row in rows]
