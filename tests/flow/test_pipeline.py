@@ -1,0 +1,188 @@
+"""The whole pipeline as users run it: the Prefect flow on real Fitbit data plus events.
+
+Slow-ish (a temporary Prefect server and real dbt runs), so each test does one run and checks
+everything it can about it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from wearable_pipeline.config import Settings
+from wearable_pipeline.demo import EventApiProcess
+from wearable_pipeline.events.generator import generate_events, post_events
+from wearable_pipeline.pipeline import RunOptions, run_pipeline
+
+FITBIT = Path(__file__).parents[1] / "fixtures" / "fitbit"
+EVENT_USERS, EVENT_DAYS, EVENT_SEED = 5, 3, 7
+
+
+def _settings(database_url: str, tmp_path: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    (data_dir / "fitbit").mkdir(parents=True)
+    for name in ("dailyActivity_merged.csv", "sleepDay_merged.csv"):
+        shutil.copy(FITBIT / name, data_dir / "fitbit" / name)
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        home=tmp_path / "home",
+        data_dir=data_dir,
+    )
+
+
+def _expected_steps_per_user() -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    with open(FITBIT / "dailyActivity_merged.csv", newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            totals[row["Id"]] += int(row["TotalSteps"])
+    return dict(totals)
+
+
+def _expected_minutes_asleep_per_user() -> dict[str, int]:
+    """Exact duplicate rows in the export are one night, counted once."""
+    totals: dict[str, int] = defaultdict(int)
+    with open(FITBIT / "sleepDay_merged.csv", newline="", encoding="utf-8-sig") as handle:
+        unique_rows = {tuple(row.items()) for row in csv.DictReader(handle)}
+    for row in map(dict, unique_rows):
+        totals[row["Id"]] += int(row["TotalMinutesAsleep"])
+    return dict(totals)
+
+
+def test_flow_on_real_fitbit_data_and_events_succeeds(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(fresh_database_url, tmp_path)
+    events = list(generate_events(users=EVENT_USERS, days=EVENT_DAYS, seed=EVENT_SEED))
+    with EventApiProcess(fresh_database_url) as api:
+        posted = post_events(api.url, events, batch_size=100)
+    assert posted["accepted"] == len(events)
+
+    outcome = run_pipeline(settings)
+
+    run = outcome.run
+    assert run.status == "succeeded", run.error
+    assert run.rows_ingested == 940 + 413
+    assert run.files_loaded == 2
+    assert run.models_built >= 4
+    assert run.tests_passed > 0 and run.tests_failed == 0 and run.failed_tests == []
+    assert set(run.step_durations) == {"migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test"}
+    assert run.flow_run_id is not None
+
+    with psycopg.connect(fresh_database_url) as conn:
+        steps = dict(
+            conn.execute(
+                "select user_id, sum(steps)::bigint from marts.daily_user_summary"
+                " where steps is not null group by user_id"
+            ).fetchall()
+        )
+        asleep = dict(
+            conn.execute(
+                "select user_id, sum(minutes_asleep)::bigint from marts.daily_user_summary"
+                " where minutes_asleep is not null group by user_id"
+            ).fetchall()
+        )
+        events_per_user = dict(
+            conn.execute(
+                "select user_id, sum(events)::bigint from marts.daily_user_summary"
+                " where events > 0 group by user_id"
+            ).fetchall()
+        )
+        recorded = conn.execute(
+            "select status, rows_ingested from ops.pipeline_runs where run_id = %s", [run.run_id]
+        ).fetchone()
+    assert steps == _expected_steps_per_user()
+    assert asleep == _expected_minutes_asleep_per_user()
+    assert events_per_user == dict(Counter(event["user_id"] for event in events))
+    assert recorded == ("succeeded", 940 + 413)
+
+    # A second run finds nothing new to load and still succeeds.
+    again = run_pipeline(settings, RunOptions(select=["daily_user_summary"]))
+    assert again.run.status == "succeeded", again.run.error
+    assert again.run.rows_ingested == 0
+
+
+def test_broken_raw_row_fails_the_run_naming_the_test(
+    fresh_database_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(fresh_database_url, tmp_path)
+    broken = tmp_path / "data" / "broken" / "dailyActivity_merged.csv"
+    broken.parent.mkdir()
+    with open(FITBIT / "dailyActivity_merged.csv", newline="", encoding="utf-8-sig") as handle:
+        header = handle.readline().strip()
+    broken.write_text(
+        f"{header}\r\n9999999999,5/1/2016,-500,1.5,1.5,0,0,0,1.5,0,0,0,60,1380,1500\r\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "WEARABLE_HOME": str(settings.home),
+        "WEARABLE_DATA_DIR": str(settings.data_dir),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "wearable_pipeline.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert "failing dbt tests" in completed.stderr
+    with psycopg.connect(fresh_database_url) as conn:
+        status, failed_tests, error = conn.execute(
+            "select status, failed_tests, error from ops.pipeline_runs"
+            " order by started_at desc limit 1"
+        ).fetchone()
+    assert status == "failed"
+    assert any("steps" in name for name in failed_tests), failed_tests
+    for name in failed_tests:
+        assert name in completed.stderr
+    assert error and "failed" in error
+
+
+@pytest.mark.slow
+def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_root: Path) -> None:
+    """The newcomer path: `make demo` on an empty state folder, then again (nothing twice)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "WEARABLE_DATABASE_URL"}
+    }
+    env |= {"WEARABLE_HOME": str(tmp_path / "home"), "WEARABLE_DATA_DIR": str(tmp_path / "data")}
+    try:
+        first = subprocess.run(
+            ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
+        )
+        assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+        assert "Demo summary" in first.stdout
+        assert "succeeded" in first.stdout
+        assert "daily_user_summary" in first.stdout
+        second = subprocess.run(
+            ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
+        )
+        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "wearable_pipeline.cli", "db", "stop"], env=env, timeout=60
+        )
+    # Second run: the same files and events, so nothing new lands.
+    assert _summary_value(second.stdout, "CSV rows loaded") == "0"
+    assert _summary_value(second.stdout, "events accepted") == "0"
+    assert int(_summary_value(second.stdout, "events deduped")) > 0
+
+
+def _summary_value(output: str, label: str) -> str:
+    """The 'this run' column of a row of the demo's summary table."""
+    for line in output.splitlines():
+        if label in line:
+            cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
+            return cells[1]
+    raise AssertionError(f"{label!r} not in the demo output:\n{output[-3000:]}")
