@@ -1,9 +1,106 @@
-"""`wearable` commands for the events area (being built)."""
+"""`wearable serve`, `wearable generate-events`, `wearable stats`: the events area."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from pathlib import Path
+
+import orjson
 import typer
+
+from wearable_pipeline.commands.common import console, database_url, fail, open_connection
+from wearable_pipeline.config import get_settings
+
+COUNT_KEYS = ("received", "accepted", "deduped", "rejected")
+
+
+def serve(
+    host: str = typer.Option(None, "--host", help="Interface to bind [default: from settings]."),
+    port: int = typer.Option(None, "--port", help="TCP port [default: from settings]."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+) -> None:
+    """Run the event API (uvicorn) until Ctrl-C / SIGTERM, which finish in-flight requests."""
+    import uvicorn
+
+    settings = get_settings()
+    # Resolve (and migrate) once here; the workers inherit the resolved URL.
+    os.environ["DATABASE_URL"] = database_url(settings)
+    get_settings.cache_clear()
+    logging.getLogger("wearable_pipeline.events").setLevel(logging.INFO)
+    uvicorn.run(
+        "wearable_pipeline.events.api:app_from_env",
+        factory=True,
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
+        access_log=False,  # one line per request comes from the app itself
+        timeout_graceful_shutdown=10,
+    )
+
+
+def generate_events_command(
+    users: int = typer.Option(20, "--users", min=1),
+    days: int = typer.Option(30, "--days", min=1),
+    seed: int = typer.Option(42, "--seed"),
+    url: str = typer.Option(None, "--url", help="Events endpoint [default: local API]."),
+    batch_size: int = typer.Option(500, "--batch-size", min=1),
+    duplicate_rate: float = typer.Option(0.0, "--duplicate-rate", min=0.0, max=0.99),
+    invalid_rate: float = typer.Option(0.0, "--invalid-rate", min=0.0, max=0.99),
+    api_key: str = typer.Option(None, "--api-key", envvar="WEARABLE_API_KEY"),
+    out: Path = typer.Option(None, "--out", help="Write JSON lines here instead of posting."),
+    as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
+) -> None:
+    """Generate synthetic events and post them to the API (or write them with --out)."""
+    from wearable_pipeline.events.generator import PostError, generate_events, post_events
+
+    events = generate_events(
+        users=users, days=days, seed=seed, duplicate_rate=duplicate_rate, invalid_rate=invalid_rate
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("wb") as handle:
+            written = 0
+            for event in events:
+                handle.write(orjson.dumps(event) + b"\n")
+                written += 1
+        console.print(f"wrote {written} events to {out}")
+        return
+    settings = get_settings()
+    target = url or f"http://{settings.api_host}:{settings.api_port}/v1/events"
+    try:
+        totals = post_events(target, events, batch_size=batch_size, api_key=api_key)
+    except PostError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(totals))
+        return
+    console.print(f"posted to {target} in {totals['batches']} batches; the server counted:")
+    for key in COUNT_KEYS:
+        console.print(f"  {key:<9} {totals[key]:>9,}")
+
+
+def stats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Durable ingestion totals over every request (from ops.ingest_batches)."""
+    from wearable_pipeline.events.store import ingest_totals
+
+    with open_connection() as conn:
+        totals = ingest_totals(conn)
+    if as_json:
+        typer.echo(json.dumps(totals, default=str))
+        return
+    console.print(f"batches   {totals['batches']:>12,}")
+    for key in COUNT_KEYS:
+        console.print(f"{key:<9} {totals[key]:>12,}")
+    if totals["first_at"] is not None:
+        console.print(f"first     {totals['first_at']:%Y-%m-%d %H:%M:%S%z}")
+        console.print(f"last      {totals['last_at']:%Y-%m-%d %H:%M:%S%z}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the app."""
+    app.command("serve")(serve)
+    app.command("generate-events")(generate_events_command)
+    app.command("stats")(stats)

@@ -1,5 +1,6 @@
 -- Analytics events accepted by the API, the ones it rejected (kept as sent), and one row per
 -- request with its counters so that totals survive restarts and add up across workers.
+-- One request writes all three in one statement (one transaction): never half a batch.
 create table raw.raw_events (
     event_id        uuid        primary key,
     event_name      text        not null,
@@ -19,6 +20,9 @@ create table raw.rejected_events (
     event_index       integer     not null,
     event_id          text,
     event             jsonb       not null,
+    -- The exact UTF-8 JSON, only when `event` could not hold it: jsonb cannot store U+0000,
+    -- so there `event` has U+FFFD in its place and this column keeps the original.
+    event_bytes       bytea,
     errors            jsonb       not null,
     received_at       timestamptz not null default now()
 );

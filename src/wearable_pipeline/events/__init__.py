@@ -1,0 +1,1 @@
+"""Analytics events: the contract, the batch store, the HTTP API and the generator."""

@@ -1,0 +1,122 @@
+"""One request's events, checked: valid rows to write, rejects to keep, in-batch repeats.
+
+Pure and synchronous (no HTTP, no database) so the rules are testable on their own: the API
+parses the body, calls `prepare_batch`, and hands the result to `store.write_batch`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from wearable_pipeline.events.contract import CheckedEvent, Contract, FieldError, contains_nul
+
+# `\u0000` as written by orjson, not preceded by an escaping backslash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+class BatchShapeError(ValueError):
+    """The body is JSON but not `{"events": [...]}` with at least one event (HTTP 400)."""
+
+
+class BatchTooLargeError(ValueError):
+    """More events than allowed, or one event over the per-event limit (HTTP 413)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidRow:
+    checked: CheckedEvent
+    event_json: str  # the event as sent, re-serialised compactly for jsonb
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    index: int
+    event_id: str | None
+    event_json: str  # jsonb-safe (U+0000 replaced) form of the event as sent
+    event_bytes: bytes | None  # the exact serialisation, only when event_json had to differ
+    errors: list[FieldError]
+
+    def as_response(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "event_id": self.event_id,
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    received: int
+    valid: list[ValidRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    deduped_in_batch: int = 0
+
+
+def events_of(body: object, *, max_events: int) -> list[Any]:
+    """The `events` list of a parsed body; BatchShapeError / BatchTooLargeError say what is off."""
+    if not isinstance(body, dict):
+        raise BatchShapeError('the body must be a JSON object like {"events": [...]}')
+    if "events" not in body:
+        raise BatchShapeError('the body has no "events" field; send {"events": [...]}')
+    events = body["events"]
+    if not isinstance(events, list):
+        raise BatchShapeError('"events" must be a list of event objects')
+    if not events:
+        raise BatchShapeError('"events" is empty; send at least one event')
+    if len(events) > max_events:
+        raise BatchTooLargeError(
+            f"{len(events)} events in one request; at most {max_events} are allowed"
+        )
+    return events
+
+
+def prepare_batch(events: list[Any], contract: Contract, *, max_event_bytes: int) -> PreparedBatch:
+    """Check each event; keep the first of any repeated `event_id`, count the rest as deduped.
+
+    Raises BatchTooLargeError when one event serialises to more than `max_event_bytes`
+    (the whole request is refused, nothing is stored).
+    """
+    batch = PreparedBatch(received=len(events))
+    seen: set[str] = set()
+    for index, event in enumerate(events):
+        encoded = orjson.dumps(event)
+        if len(encoded) > max_event_bytes:
+            raise BatchTooLargeError(
+                f"event {index} is {len(encoded)} bytes; one event may be at most "
+                f"{max_event_bytes} bytes"
+            )
+        outcome = contract.check(event)
+        if isinstance(outcome, CheckedEvent):
+            if outcome.event_id in seen:
+                batch.deduped_in_batch += 1
+                continue
+            seen.add(outcome.event_id)
+            batch.valid.append(ValidRow(outcome, encoded.decode()))
+        else:
+            batch.rejected.append(_rejected(index, event, encoded, outcome))
+    # One lock order for every writer: two requests with overlapping ids cannot deadlock.
+    batch.valid.sort(key=lambda row: row.checked.event_id)
+    return batch
+
+
+def _rejected(index: int, event: object, encoded: bytes, errors: list[FieldError]) -> RejectedRow:
+    event_id = event.get("event_id") if isinstance(event, dict) else None
+    text = encoded.decode()
+    exact: bytes | None = None
+    if contains_nul(event):
+        # jsonb cannot hold U+0000: keep a storable copy (U+FFFD) and the exact bytes beside it.
+        text = _ESCAPED_NUL.sub(lambda m: m.group(1) + "\\ufffd", text)
+        exact = encoded
+    if isinstance(event_id, str):
+        event_id = event_id.replace("\x00", "\ufffd")
+    return RejectedRow(
+        index=index,
+        event_id=event_id if isinstance(event_id, str) else None,
+        event_json=text,
+        event_bytes=exact,
+        errors=errors,
+    )

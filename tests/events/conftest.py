@@ -1,0 +1,31 @@
+"""Fixtures for the event API tests: one live uvicorn server per module, on its database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from wearable_pipeline.config import Settings
+
+from .helpers import LiveServer, make_settings, start_server
+
+
+@pytest.fixture(scope="module")
+def api_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="module")
+def live(api_settings: Settings) -> Iterator[LiveServer]:
+    """One API server per test module, on the module's database."""
+    server = start_server(api_settings)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(live: LiveServer) -> Iterator[httpx.Client]:
+    with live.client() as http:
+        yield http
