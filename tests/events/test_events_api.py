@@ -260,9 +260,12 @@ def test_api_keys_guard_writes(database_url: str, tmp_path) -> None:  # type: ig
                 assert response.status_code == 401, headers
                 assert response.headers["www-authenticate"] == "Bearer"
             assert table_counts(database_url) == before
-            assert post(http, [make_event()], headers={"authorization": "Bearer k2"}).json()[
-                "accepted"
-            ] == 1
+            assert (
+                post(http, [make_event()], headers={"authorization": "Bearer k2"}).json()[
+                    "accepted"
+                ]
+                == 1
+            )
             assert post(http, [make_event()], headers={"x-api-key": "k1"}).json()["accepted"] == 1
             assert http.get("/health").status_code == 200  # reads stay open
     finally:

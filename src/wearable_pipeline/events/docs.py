@@ -1,0 +1,146 @@
+"""`docs/events.md`, generated from the schema files so the catalog page cannot drift.
+
+Regenerate with `python -m wearable_pipeline.events.docs`; a test fails when the file differs
+from what the schemas say.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from wearable_pipeline.config import PROJECT_ROOT
+from wearable_pipeline.events.contract import CONTRACT_VERSION, Contract, load_contract
+
+DOC_PATH = PROJECT_ROOT / "docs" / "events.md"
+
+_INTRO = """\
+# Events — the v1 contract and the ingestion API
+
+<!-- Generated from schemas/events/v1/*.json by `python -m wearable_pipeline.events.docs`.
+     Edit the schemas (or the text in src/wearable_pipeline/events/docs.py), not this file. -->
+
+Apps send analytics events to `POST /v1/events` (`wearable serve`, `make ingest-api`).
+Each event is an **envelope** (below) with a **payload** whose schema is chosen by
+`event_name`. The JSON Schema files (Draft 7) are in `schemas/events/v1/`; the running
+service serves them at `GET /v1/schemas`.
+
+## Sending events
+
+```
+POST /v1/events
+Content-Type: application/json
+Content-Encoding: gzip              (optional)
+Authorization: Bearer <key>         (or X-API-Key: <key>, when WEARABLE_API_KEYS is set)
+
+{"events": [{...}, {...}]}
+```
+
+Answer `200` once the accepted events are committed:
+
+```json
+{"received": 3, "accepted": 1, "deduped": 1, "rejected": 1, "batch_id": "…",
+ "errors": [{"index": 2, "event_id": "…",
+             "errors": [{"path": "/payload/vendor", "message": "'nokia' is not one of […]"}]}]}
+```
+
+`accepted + deduped + rejected = received`, always. `path` is a JSON pointer into the event.
+
+| status | when | stored |
+|---|---|---|
+| 200 | the batch was checked and written | accepted → `raw.raw_events`, rejected → `raw.rejected_events` (as sent, with reasons), one row in `ops.ingest_batches` — in one transaction |
+| 400 | body not JSON (or nested deeper than 1,024), not `{"events": [...]}`, `events` empty, broken gzip | nothing |
+| 401 | keys configured and no key or a wrong one | nothing |
+| 413 | body over `WEARABLE_MAX_BODY_BYTES` (1 MiB) as sent or once inflated, more than `WEARABLE_MAX_EVENTS_PER_BATCH` (1,000) events, one event over `WEARABLE_MAX_EVENT_BYTES` (32 KiB) | nothing |
+| 415 | `Content-Type` not `application/json` (or `*+json`), `Content-Encoding` not gzip | nothing |
+| 503 | the database is unavailable (`Retry-After: 1`) | nothing — retrying is safe |
+
+Rules:
+
+- **Dedupe**: `event_id` is unique in `raw.raw_events`. A repeat — in the same batch (the
+  first occurrence wins) or in any later request, from any worker — counts as `deduped`.
+  UUIDs compare as UUIDs (case does not matter).
+- **Versions**: any `schema_version` `1.x.y` is accepted; another major is rejected with a
+  reason. Unknown fields are rejected, in the envelope and in the payload.
+- **Checks beyond the schema** (in Python, same error format): `client_ts` must be a real
+  instant with an offset, `timezone` an IANA name, and no string may contain U+0000 (such
+  an event is kept in `raw.rejected_events` with U+FFFD in `event` and its exact bytes in
+  `event_bytes`).
+- `received_at` is stamped by the server; a client-sent one is ignored (kept in `event`).
+- Gzip bodies are inflated incrementally and refused as soon as they pass the body limit.
+
+Other endpoints: `GET /health` (process up), `GET /ready` (database reachable, else 503),
+`GET /v1/schemas`, `GET /metrics` (Prometheus: `wearable_events_total{outcome}`,
+`wearable_http_requests_total{route,status}`, `wearable_http_request_duration_seconds`,
+`wearable_database_unavailable_total`; per process), OpenAPI at `/docs`. `wearable stats`
+prints the durable totals from `ops.ingest_batches`, summed over workers and restarts. Each
+request logs one JSON line: request id (`X-Request-ID` is honoured and echoed), method, path,
+status, latency, counts.
+
+Validation: the schemas are compiled once at start-up with `fastjsonschema`; an event that
+fails is re-checked with `jsonschema` (Draft 7) to report every error, not just the first.
+Measured on the development machine for one valid `sync_completed` event: fastjsonschema
+7.9 µs, jsonschema `Draft7Validator` 94 µs, `Draft202012Validator` 94 µs.
+"""
+
+
+def _type_of(spec: dict[str, Any]) -> str:
+    kind = spec.get("type", "any")
+    if "enum" in spec:
+        return " / ".join(f"`{value}`" for value in spec["enum"])
+    bounds = []
+    if "minimum" in spec:
+        bounds.append(f"≥ {spec['minimum']}")
+    if "maximum" in spec:
+        bounds.append(f"≤ {spec['maximum']}")
+    if "maxLength" in spec:
+        bounds.append(f"≤ {spec['maxLength']} chars")
+    if "pattern" in spec:
+        bounds.append("pattern")
+    return kind + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def _field_table(schema: dict[str, Any]) -> list[str]:
+    required = set(schema.get("required", []))
+    lines = ["| field | required | type | description |", "|---|---|---|---|"]
+    for name, spec in schema.get("properties", {}).items():
+        lines.append(
+            f"| `{name}` | {'yes' if name in required else 'no'} | {_type_of(spec)} "
+            f"| {spec.get('description', '')} |"
+        )
+    return lines
+
+
+def render_markdown(contract: Contract) -> str:
+    """The whole page for `contract`."""
+    envelope = contract.envelope_schema
+    lines = [_INTRO, f"## Envelope ({CONTRACT_VERSION})", "", envelope["description"], ""]
+    lines += _field_table(envelope)
+    lines += ["", "At least one of `user_id` and `anonymous_id` is required.", ""]
+    lines += ["## Catalog", "", "| event_name | payload fields |", "|---|---|"]
+    for name in contract.event_names:
+        fields = ", ".join(f"`{field}`" for field in contract.payload_schemas[name]["properties"])
+        lines.append(f"| [`{name}`](#{name}) | {fields} |")
+    for name in contract.event_names:
+        schema = contract.payload_schemas[name]
+        lines += ["", f"### {name}", "", schema["description"], ""]
+        lines += _field_table(schema)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write docs/events.md (or, with --check, exit 1 when it is out of date)."""
+    from wearable_pipeline.config import get_settings
+
+    text = render_markdown(load_contract(get_settings().schemas_dir / CONTRACT_VERSION))
+    if "--check" in argv:
+        current = DOC_PATH.read_text("utf-8") if DOC_PATH.is_file() else ""
+        return 0 if current == text else 1
+    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
+    DOC_PATH.write_text(text, "utf-8")
+    print(f"wrote {DOC_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,118 @@
+"""The schema files: valid against their meta-schema, the DESIGN §5 catalog, docs in sync."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft7Validator
+
+from wearable_pipeline.config import PROJECT_ROOT
+from wearable_pipeline.events.contract import ContractError, FieldError, load_contract
+from wearable_pipeline.events.docs import DOC_PATH, render_markdown
+
+from .helpers import make_event
+
+SCHEMA_DIR = PROJECT_ROOT / "schemas" / "events" / "v1"
+SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*.json"))
+
+# DESIGN §5, catalog v1: event name → payload fields (all required).
+DESIGN_CATALOG = {
+    "page_view": ["page_title", "entry_point"],
+    "identify": ["user_status"],
+    "connect_device_started": ["vendor"],
+    "connect_device_succeeded": ["vendor", "device_model"],
+    "connect_device_failed": ["vendor", "error_code", "error_message"],
+    "sync_requested": ["vendor", "date_range", "sync_status"],
+    "sync_completed": ["vendor", "date_range", "sync_status", "records_synced"],
+    "sync_failed": ["vendor", "date_range", "sync_status", "error_code", "error_message"],
+    "metric_viewed": ["metric_type", "date_range", "vendor"],
+    "goal_created": ["metric_type", "target_value", "target_unit", "date_range"],
+    "export_clicked": ["export_format", "date_range", "vendor"],
+    "ui_error": ["component", "error_code", "error_message", "severity"],
+    "api_error": ["endpoint", "status_code", "error_code", "error_message"],
+    "perf_lcp": ["lcp_ms", "page_type"],
+    "perf_api_latency": ["api_latency_ms", "endpoint", "status_code"],
+}
+ENUMS = {
+    "vendor": ["fitbit", "apple_health", "garmin", "oura", "whoop", "samsung", "google_fit",
+               "withings", "other"],
+    "metric_type": ["steps", "sleep", "calories", "distance", "active_minutes"],
+    "date_range": ["day", "week", "month", "custom"],
+    "sync_status": ["requested", "in_progress", "completed", "failed"],
+    "user_status": ["known", "merged", "anonymous"],
+    "export_format": ["csv", "json"],
+    "severity": ["info", "warning", "error"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=[p.name for p in SCHEMA_FILES])
+def test_schema_file_is_valid_against_its_meta_schema(path: Path) -> None:
+    schema = json.loads(path.read_text("utf-8"))
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    Draft7Validator.check_schema(schema)
+
+
+def test_catalog_matches_the_design() -> None:
+    contract = load_contract(SCHEMA_DIR)
+    assert set(contract.payload_schemas) == set(DESIGN_CATALOG)
+    for name, fields in DESIGN_CATALOG.items():
+        schema = contract.payload_schemas[name]
+        assert list(schema["properties"]) == fields, name
+        assert schema["required"] == fields and schema["additionalProperties"] is False
+        for field, spec in schema["properties"].items():
+            if field in ENUMS:
+                assert spec["enum"] == ENUMS[field], (name, field)
+    envelope = contract.envelope_schema
+    assert envelope["additionalProperties"] is False
+    assert envelope["properties"]["source"]["enum"] == ["web", "mobile", "api", "sdk"]
+    assert envelope["properties"]["environment"]["enum"] == ["local", "dev", "staging", "prod"]
+
+
+def test_docs_are_generated_from_the_schemas() -> None:
+    expected = render_markdown(load_contract(SCHEMA_DIR))
+    assert DOC_PATH.read_text("utf-8") == expected, (
+        "docs/events.md is out of date: run `python -m wearable_pipeline.events.docs`"
+    )
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "1.7.12", "1.0.1"])
+def test_any_1_x_y_is_accepted(version: str) -> None:
+    contract = load_contract(SCHEMA_DIR)
+    assert not isinstance(contract.check(make_event(schema_version=version)), list)
+
+
+@pytest.mark.parametrize("version", ["2.0.0", "0.9.0", "1.0", "v1.0.0", "1.0.0-beta"])
+def test_other_versions_are_rejected_with_a_reason(version: str) -> None:
+    errors = load_contract(SCHEMA_DIR).check(make_event(schema_version=version))
+    assert isinstance(errors, list)
+    assert [e.path for e in errors] == ["/schema_version"]
+    if version in ("2.0.0", "0.9.0"):
+        assert "unsupported schema major" in errors[0].message
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    event = make_event("sync_completed", client_ts="yesterday", extra=1)
+    event["payload"] = {"vendor": "nokia", "records_synced": 1.5}
+    del event["user_id"]
+    errors = load_contract(SCHEMA_DIR).check(event)
+    assert isinstance(errors, list)
+    paths = [e.path for e in errors]
+    assert set(paths) >= {
+        "", "/client_ts", "/extra", "/payload/vendor", "/payload/records_synced",
+        "/payload/date_range", "/payload/sync_status",
+    }  # fmt: skip
+    assert all(isinstance(e, FieldError) and e.message for e in errors)
+    assert max(len(e.message) for e in errors) <= 300
+
+
+def test_a_broken_schema_file_stops_start_up(tmp_path: Path) -> None:
+    for path in SCHEMA_FILES:
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")
+    (tmp_path / "identify.json").write_text('{"type": 12}', "utf-8")
+    with pytest.raises(ContractError, match=r"identify\.json"):
+        load_contract(tmp_path)
+    (tmp_path / "identify.json").unlink()
+    with pytest.raises(ContractError, match=r"identify\.json: schema file missing"):
+        load_contract(tmp_path)
