@@ -1,9 +1,41 @@
-"""`wearable` commands for the transform area (being built)."""
+"""`wearable dbt …`: dbt with the project's resolved connection, arguments passed through."""
 
 from __future__ import annotations
 
 import typer
 
+from wearable_pipeline.commands.common import fail
+from wearable_pipeline.config import get_settings
+from wearable_pipeline.db.connection import DatabaseUnavailableError
+from wearable_pipeline.db.embedded import EmbeddedServerError
+from wearable_pipeline.db.migrate import MigrationError
+
+_PASS_THROUGH = {
+    "allow_extra_args": True,
+    "ignore_unknown_options": True,
+    # `wearable dbt --help` shows dbt's help, not an empty page of ours
+    "help_option_names": [],
+}
+
+
+def dbt_command(ctx: typer.Context) -> None:
+    """Run dbt (build, run, test, seed, docs generate, …) on the project's database.
+
+    Every argument goes to dbt unchanged; --project-dir and --profiles-dir point into dbt/.
+    The exit status is dbt's: 0 success, 1 failed models or tests, 2 dbt could not run.
+    """
+    from wearable_pipeline.transform.dbt import run_dbt
+
+    args = list(ctx.args)
+    if not args:
+        args = ["--help"]
+    try:
+        result = run_dbt(args, get_settings())
+    except (DatabaseUnavailableError, EmbeddedServerError, MigrationError) as exc:
+        raise fail(str(exc), code=2) from exc
+    raise typer.Exit(result.exit_code)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the app."""
+    """Add `wearable dbt` to the app."""
+    app.command("dbt", context_settings=_PASS_THROUGH)(dbt_command)

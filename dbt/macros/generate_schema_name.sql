@@ -1,0 +1,13 @@
+{#-
+    Custom schemas are used as they are (`staging`, `marts`), not prefixed with the target
+    schema as dbt does by default (`analytics_staging`): the pipeline, the docs and people
+    querying the database all name them the same way. Models without a custom schema land
+    in the target schema.
+-#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}
+        {{ target.schema }}
+    {%- else -%}
+        {{ custom_schema_name | trim }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""Transformations: the dbt project in `dbt/`, run with the project's resolved connection."""

@@ -1,0 +1,262 @@
+"""Running dbt in-process with the connection the project resolved (embedded or DATABASE_URL).
+
+`dbt/profiles.yml` reads `WEARABLE_DB_*` environment variables; `run_dbt` sets them from the
+resolved database for the duration of one dbt invocation, so nobody writes a profile to
+`~/.dbt` and the CLI, the Prefect flow and the tests all run dbt the same way. dbt runs
+in this process through `dbtRunner` (no subprocess, results as objects), which is why the
+environment is process-wide for the call: do not run two `run_dbt` calls in parallel threads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wearable_pipeline.config import TELEMETRY_OFF, Settings, get_settings
+from wearable_pipeline.db.connection import connect, connection_parts, resolve_database_url
+from wearable_pipeline.db.migrate import migrate
+
+# dbt's own statuses, grouped by what the pipeline needs to know.
+_TEST_RESOURCE_TYPES = frozenset({"test", "unit_test"})
+_FAILED_STATUSES = frozenset({"fail", "error", "runtime error"})
+_DBT_SUBCOMMANDS_WITHOUT_DATABASE = frozenset({"parse", "ls", "list", "clean", "deps", "--help"})
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """The outcome of one dbt node (model, seed, data test, unit test, snapshot)."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    message: str | None = None
+    failures: int | None = None
+    execution_time: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status in _FAILED_STATUSES
+
+    @property
+    def is_test(self) -> bool:
+        return self.resource_type in _TEST_RESOURCE_TYPES
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """What one dbt invocation did, in the terms the CLI and the Prefect flow need.
+
+    success:   dbt's own verdict (False when any node errored or any error-severity test
+               failed, or when dbt could not run at all; then `exception` says why).
+    nodes:     every executed node, in dbt's order.
+    """
+
+    args: tuple[str, ...]
+    success: bool
+    nodes: tuple[NodeResult, ...] = ()
+    exception: str | None = None
+    elapsed_seconds: float = 0.0
+
+    @property
+    def node_results(self) -> tuple[NodeResult, ...]:
+        """Alias of `nodes` (the name the Prefect flow uses)."""
+        return self.nodes
+
+    @property
+    def error(self) -> str | None:
+        """Why the invocation failed, in one line; None when it succeeded."""
+        if self.success:
+            return None
+        if self.exception:
+            return self.exception
+        failed = [f"{n.resource_type} {n.name}: {n.status}" for n in self.failed_nodes]
+        return "; ".join(failed) or "dbt reported failure"
+
+    @property
+    def exit_code(self) -> int:
+        """The exit status dbt's own CLI would give: 0 ok, 1 failures, 2 could not run."""
+        if self.success:
+            return 0
+        return 2 if self.exception else 1
+
+    @property
+    def models_built(self) -> int:
+        return sum(1 for n in self.nodes if n.resource_type == "model" and n.status == "success")
+
+    @property
+    def seeds_loaded(self) -> int:
+        return sum(1 for n in self.nodes if n.resource_type == "seed" and n.status == "success")
+
+    @property
+    def tests(self) -> tuple[NodeResult, ...]:
+        """Data tests and unit tests."""
+        return tuple(n for n in self.nodes if n.is_test)
+
+    @property
+    def tests_passed(self) -> int:
+        return sum(1 for n in self.tests if n.status == "pass")
+
+    @property
+    def tests_warned(self) -> int:
+        return sum(1 for n in self.tests if n.status == "warn")
+
+    @property
+    def tests_failed(self) -> int:
+        return sum(1 for n in self.tests if n.failed)
+
+    @property
+    def failed_tests(self) -> list[str]:
+        """Names of the data and unit tests that failed or errored."""
+        return [n.name for n in self.tests if n.failed]
+
+    @property
+    def failed_nodes(self) -> list[NodeResult]:
+        """Every node that failed or errored (models and seeds included)."""
+        return [n for n in self.nodes if n.failed]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [n.name for n in self.nodes if n.status == "skipped"]
+
+    def summary(self) -> str:
+        """One line for logs: what was built and tested, and what failed."""
+        parts = [
+            f"models built {self.models_built}",
+            f"seeds {self.seeds_loaded}",
+            f"tests passed {self.tests_passed}",
+            f"failed {self.tests_failed}",
+        ]
+        if self.tests_warned:
+            parts.append(f"warned {self.tests_warned}")
+        failed = [n.name for n in self.failed_nodes]
+        if failed:
+            parts.append(f"failing: {', '.join(failed)}")
+        if self.exception:
+            parts.append(f"error: {self.exception}")
+        return "dbt " + " ".join(self.args[:1]) + ": " + "; ".join(parts)
+
+
+class DbtError(RuntimeError):
+    """Raised by callers that want an exception (e.g. the flow) for a failed `DbtResult`."""
+
+    def __init__(self, result: DbtResult) -> None:
+        super().__init__(result.summary())
+        self.result = result
+
+
+def dbt_env(database_url: str) -> dict[str, str]:
+    """The environment `dbt/profiles.yml` reads, for a database URL (plus telemetry off)."""
+    return {**connection_parts(database_url).as_env(), **TELEMETRY_OFF}
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _needs_database(args: Sequence[str]) -> bool:
+    first = next((arg for arg in args if not arg.startswith("-")), None)
+    return bool(args) and first not in _DBT_SUBCOMMANDS_WITHOUT_DATABASE and "--help" not in args
+
+
+def _with_paths(args: Sequence[str], project_dir: Path, target_path: Path | None) -> list[str]:
+    """`args` plus --project-dir/--profiles-dir (and --target-path) unless already given."""
+    result = list(args)
+    if not result or result[0].startswith("-") or "--help" in result or "-h" in result:
+        return result
+    given = set(result)
+    if "--project-dir" not in given:
+        result += ["--project-dir", str(project_dir)]
+    if "--profiles-dir" not in given:
+        result += ["--profiles-dir", str(project_dir)]
+    if target_path is not None and "--target-path" not in given:
+        result += ["--target-path", str(target_path)]
+    return result
+
+
+def _node_results(run_result: Any) -> tuple[NodeResult, ...]:
+    """NodeResults from dbt's `RunExecutionResult` (absent for parse, ls, docs …)."""
+    results = getattr(run_result, "results", None) or ()
+    nodes = []
+    for item in results:
+        node = getattr(item, "node", None)
+        if node is None:
+            continue
+        status = getattr(item.status, "value", item.status)
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                name=node.name,
+                resource_type=str(getattr(node.resource_type, "value", node.resource_type)),
+                status=str(status).lower(),
+                message=getattr(item, "message", None),
+                failures=getattr(item, "failures", None),
+                execution_time=float(getattr(item, "execution_time", 0.0) or 0.0),
+            )
+        )
+    return tuple(nodes)
+
+
+def run_dbt(
+    args: Sequence[str],
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    target_path: Path | None = None,
+    migrate_first: bool = True,
+) -> DbtResult:
+    """Run one dbt command (e.g. `["build"]`, `["test", "--select", "stg_sleep"]`) in-process.
+
+    The database is `database_url` when given, else the one `settings` resolve to (starting
+    the embedded server if needed). Migrations run first (so the raw tables dbt's sources
+    name exist, even before any file was loaded), unless the command needs no database.
+    `target_path` redirects dbt's artefacts (tests use a temporary folder, so parallel
+    checkouts and runs do not share `dbt/target`).
+
+    Never raises for dbt failures: the result says what failed. A missing database raises
+    `DatabaseUnavailableError` from the connection layer.
+    """
+    from dbt.cli.main import dbtRunner
+
+    settings = settings or get_settings()
+    args = [str(arg) for arg in args]
+    env = dict(TELEMETRY_OFF)
+    if _needs_database(args) or database_url:
+        url = database_url or resolve_database_url(settings)
+        if migrate_first and _needs_database(args):
+            with connect(url) as conn:
+                migrate(conn)
+        env.update(dbt_env(url))
+    full_args = _with_paths(args, settings.dbt_project_dir, target_path)
+
+    started = time.perf_counter()
+    with _environment(env):
+        outcome = dbtRunner().invoke(full_args)
+    elapsed = time.perf_counter() - started
+
+    exception = None
+    if outcome.exception is not None:
+        exception = f"{type(outcome.exception).__name__}: {outcome.exception}"
+    return DbtResult(
+        args=tuple(args),
+        success=bool(outcome.success),
+        nodes=_node_results(outcome.result),
+        exception=exception,
+        elapsed_seconds=elapsed,
+    )
