@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
 import orjson
 import typer
@@ -28,7 +31,12 @@ def serve(
     # Resolve (and migrate) once here; the workers inherit the resolved URL.
     os.environ["DATABASE_URL"] = database_url(settings)
     get_settings.cache_clear()
-    logging.getLogger("wearable_pipeline.events").setLevel(logging.INFO)
+    for name in ("wearable_pipeline.events", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT (in-flight requests finish, the pool
+    # closes), then restores these handlers and re-raises the signal: exit 0 / 130, not -15.
+    signal.signal(signal.SIGTERM, _exit_with(0))
+    signal.signal(signal.SIGINT, _exit_with(130))
     uvicorn.run(
         "wearable_pipeline.events.api:app_from_env",
         factory=True,
@@ -39,6 +47,13 @@ def serve(
         access_log=False,  # one line per request comes from the app itself
         timeout_graceful_shutdown=10,
     )
+
+
+def _exit_with(code: int) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(code)
+
+    return handler
 
 
 def generate_events_command(

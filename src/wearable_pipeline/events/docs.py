@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the page template holds Markdown table rows, one per line)
 """`docs/events.md`, generated from the schema files so the catalog page cannot drift.
 
 Regenerate with `python -m wearable_pipeline.events.docs`; a test fails when the file differs

@@ -310,6 +310,7 @@ def post_events(
     api_key: str | None = None,
     max_attempts: int = 8,
     sleep: Callable[[float], None] = time.sleep,
+    transport: httpx.BaseTransport | None = None,
 ) -> dict:
     """POST `events` to `url` (…/v1/events) in batches; return the summed server counts.
 
@@ -321,7 +322,7 @@ def post_events(
     headers = {"content-type": "application/json"}
     if api_key:
         headers["authorization"] = f"Bearer {api_key}"
-    with httpx.Client(timeout=30.0, headers=headers) as client:
+    with httpx.Client(timeout=30.0, headers=headers, transport=transport) as client:
         for chunk in _batches(events, batch_size):
             counts = _post_one(client, url, orjson.dumps({"events": chunk}), max_attempts, sleep)
             for key in ("received", "accepted", "deduped", "rejected"):

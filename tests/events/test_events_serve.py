@@ -1,0 +1,93 @@
+"""End to end through a real `wearable serve` process: generator → HTTP → database → stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from wearable_pipeline.events.generator import generate_events
+
+from .helpers import free_port
+
+
+def wearable(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("wearable")), *args]
+
+
+def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WEARABLE_HOME": str(tmp_path / "home"),
+        "WEARABLE_API_KEYS": "",
+    }
+    process = subprocess.Popen(
+        wearable("--log-json", "serve", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "wearable serve did not become ready"
+            time.sleep(0.1)
+
+        args = ["--users", "3", "--days", "4", "--seed", "5", "--batch-size", "100"]
+        rates = ["--duplicate-rate", "0.05", "--invalid-rate", "0.05"]
+        result = subprocess.run(
+            wearable("generate-events", *args, *rates, "--url", f"{base}/v1/events", "--json"),
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        totals = json.loads(result.stdout)
+        assert all(totals[key] > 0 for key in ("received", "accepted", "deduped", "rejected"))
+        assert totals["accepted"] + totals["deduped"] + totals["rejected"] == totals["received"]
+        events = list(generate_events(users=3, days=4, seed=5, duplicate_rate=0.05,
+                                      invalid_rate=0.05))  # fmt: skip
+        assert totals["received"] == len(events)
+
+        stats = subprocess.run(
+            wearable("stats", "--json"), env=env, capture_output=True, text=True, check=True
+        )
+        durable = json.loads(stats.stdout)
+        assert {k: durable[k] for k in totals if k != "batches"} == {
+            k: v for k, v in totals.items() if k != "batches"
+        }
+        with psycopg.connect(database_url) as conn:
+            stored = conn.execute("select count(*) from raw.raw_events").fetchone()
+            rejected = conn.execute("select count(*) from raw.rejected_events").fetchone()
+        assert stored == (totals["accepted"],) and rejected == (totals["rejected"],)
+        metrics = httpx.get(f"{base}/metrics").text
+        assert f'wearable_events_total{{outcome="accepted"}} {float(totals["accepted"])}' in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    log_lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    requests = [line for line in log_lines if line.get("message") == "request"]
+    assert requests and all("request_id" in line and "latency_ms" in line for line in requests)
+    assert any(line.get("accepted") for line in requests)
+    assert any("WEARABLE_API_KEYS is not set" in line.get("message", "") for line in log_lines)
