@@ -11,6 +11,7 @@ rejected with the list of what is missing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from wearable_pipeline.ingest.naming import sql_safe_name
@@ -29,6 +30,7 @@ class SourceFormat:
     user_id_column: header column holding the user id, or None for single-user exports
                    (the user then comes from the file's folder or `--user-id`).
     description:   one line for `wearable formats` and the docs.
+    header_line:   1-based line holding the header (a vendor may write metadata above it).
     """
 
     name: str
@@ -155,26 +157,58 @@ FORMATS: tuple[SourceFormat, ...] = (
 )
 
 
-def detect_format(header: list[str]) -> SourceFormat | None:
+def detect_format(
+    header: list[str], formats: Sequence[SourceFormat] = FORMATS
+) -> SourceFormat | None:
     """The registered format whose signature the header carries, or None.
 
     When several match, the one with the largest signature wins (the most specific).
     """
     safe = {sql_safe_name(col) for col in header}
-    candidates = [fmt for fmt in FORMATS if fmt.matches(safe)]
+    candidates = [fmt for fmt in formats if fmt.matches(safe)]
     if not candidates:
         return None
     return max(candidates, key=lambda fmt: len(fmt.signature))
 
 
-def formats_by_table() -> dict[str, list[SourceFormat]]:
+@dataclass(frozen=True)
+class HeaderMatch:
+    """A recognised file: its format, the line its header is on, and the header as written."""
+
+    format: SourceFormat
+    line_number: int
+    header: list[str]
+
+
+def match_header(
+    candidates: dict[int, list[str]], formats: Sequence[SourceFormat] = FORMATS
+) -> HeaderMatch | None:
+    """Recognise a file from its first lines (line number → fields).
+
+    Each format is tried against the line its header is on (`header_line`), so a vendor
+    that writes a metadata line first still matches on its real header; among several
+    matches the most specific signature wins.
+    """
+    best: HeaderMatch | None = None
+    for line_number in sorted({fmt.header_line for fmt in formats}):
+        header = candidates.get(line_number)
+        if header is None:
+            continue
+        on_this_line = [fmt for fmt in formats if fmt.header_line == line_number]
+        fmt = detect_format(header, on_this_line)
+        if fmt and (best is None or len(fmt.signature) > len(best.format.signature)):
+            best = HeaderMatch(format=fmt, line_number=line_number, header=header)
+    return best
+
+
+def formats_by_table(formats: Sequence[SourceFormat] = FORMATS) -> dict[str, list[SourceFormat]]:
     """Registered formats grouped by their raw table."""
     grouped: dict[str, list[SourceFormat]] = {}
-    for fmt in FORMATS:
+    for fmt in formats:
         grouped.setdefault(fmt.target_table, []).append(fmt)
     return grouped
 
 
-def describe_formats() -> str:
+def describe_formats(formats: Sequence[SourceFormat] = FORMATS) -> str:
     """One line per known format, for messages about unrecognised files."""
-    return "; ".join(f"{fmt.name} ({', '.join(fmt.signature)})" for fmt in FORMATS)
+    return "; ".join(f"{fmt.name} ({', '.join(fmt.signature)})" for fmt in formats)

@@ -1,0 +1,296 @@
+"""Loading CSV files into their raw tables: the one generic loader behind `wearable ingest`.
+
+Per file: fingerprint (size, sha256) → recognise the header against the format registry →
+check required columns and the user id → add any new column to the raw table → in one
+transaction: lock the content, skip it if already loaded, insert the manifest row, COPY the
+rows (streaming, block by block), COPY the rejected rows, record the counts, commit.
+
+A process killed mid-file leaves nothing of that file: the rows, the rejects and the
+manifest row are in the same uncommitted transaction, which Postgres rolls back when the
+connection drops. Memory is bounded by the block size, not the file size.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import chain
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from wearable_pipeline.db.connection import connect
+from wearable_pipeline.ingest import manifest
+from wearable_pipeline.ingest.formats import (
+    FORMATS,
+    HeaderMatch,
+    SourceFormat,
+    describe_formats,
+    match_header,
+)
+from wearable_pipeline.ingest.naming import sql_safe_names
+from wearable_pipeline.ingest.paths import discover, display_path, user_id_hint
+from wearable_pipeline.ingest.progress import FileProgress, ProgressBars
+from wearable_pipeline.ingest.rejects import RejectSpool
+from wearable_pipeline.ingest.report import FileResult, IngestReport
+from wearable_pipeline.ingest.rows import CopyEncoder
+from wearable_pipeline.ingest.source import (
+    Block,
+    CsvSource,
+    Fingerprint,
+    SourceError,
+    fingerprint,
+    header_candidates,
+    read_first_lines,
+)
+from wearable_pipeline.ingest.streaming import stream_into
+from wearable_pipeline.ingest.tables import ensure_raw_table
+
+log = logging.getLogger(__name__)
+
+LINEAGE_COPY_COLUMNS = ("_row_number", "_load_id", "_source_format", "_user_id_hint")
+
+
+class FileRejected(Exception):
+    """The file is unusable as a whole; the message names the line and the problem."""
+
+
+class _AlreadyLoaded(Exception):
+    def __init__(self, earlier: manifest.EarlierLoad) -> None:
+        super().__init__(f"same content already loaded (load {earlier.load_id}, {earlier.path})")
+        self.earlier = earlier
+
+
+class _Unrecognised(Exception):
+    def __init__(self, message: str, header: list[str]) -> None:
+        super().__init__(message)
+        self.header = header
+
+
+def ingest_paths(
+    database_url: str,
+    paths: Sequence[Path],
+    *,
+    drop_dir: Path,
+    user_id: str | None = None,
+    progress: bool = False,
+    formats: Sequence[SourceFormat] = FORMATS,
+) -> IngestReport:
+    """Load every CSV file under `paths` (files or folders, walked recursively).
+
+    drop_dir: the folder whose sub-folders name users of single-user exports.
+    user_id:  the user of single-user exports (overrides the folder).
+    progress: show a progress bar per file (on stderr; for terminals).
+    formats:  the format registry (tests pass their own).
+
+    Expects a migrated database. Never raises for a bad file: every problem is a FileResult
+    with status and message; a path that does not exist is a `failed` result.
+    """
+    found = discover(paths)
+    report = IngestReport()
+    for missing in found.missing:
+        report.files.append(
+            FileResult(
+                path=str(missing),
+                status="failed",
+                error="no such file or folder",
+            )
+        )
+    with connect(database_url, autocommit=True) as conn, ProgressBars(progress) as bars:
+        for path in found.files:
+            result = ingest_file(
+                conn, path, drop_dir=drop_dir, user_id=user_id, formats=formats, bars=bars
+            )
+            report.files.append(result)
+            log.info(
+                "ingested file",
+                extra={
+                    "path": result.path,
+                    "status": result.status,
+                    "rows_loaded": result.rows_loaded,
+                    "rows_rejected": result.rows_rejected,
+                    "load_id": result.load_id,
+                },
+            )
+    return report
+
+
+def ingest_file(
+    conn: psycopg.Connection,
+    path: Path,
+    *,
+    drop_dir: Path,
+    user_id: str | None = None,
+    formats: Sequence[SourceFormat] = FORMATS,
+    bars: ProgressBars | None = None,
+) -> FileResult:
+    """Load one file on an autocommit connection; see the module docstring for the steps."""
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    shown = display_path(path)
+    stored = str(Path(path).resolve())
+    result = FileResult(path=shown, status="failed")
+    try:
+        fp = fingerprint(path)
+    except OSError as exc:
+        result.error = f"cannot read the file: {exc.strerror or exc}"
+        return result
+    result.sha256, result.size_bytes = fp.sha256, fp.size_bytes
+
+    def record(status: str, message: str | None, **extra: object) -> None:
+        result.status = status
+        if status == "skipped":
+            result.message = message
+        else:
+            result.error = message
+        try:
+            with conn.transaction():
+                manifest.record_outcome(
+                    conn,
+                    path=stored,
+                    fingerprint=fp,
+                    status="skipped" if status == "unrecognised" else status,
+                    started_at=started_at,
+                    source_format=result.source_format,
+                    target_table=result.target_table,
+                    user_id_hint=result.user_id_hint,
+                    message=message,
+                    **extra,  # type: ignore[arg-type]
+                )
+        except psycopg.Error as exc:  # the database itself is the problem: say so, go on
+            log.warning("could not record the file in ops.file_loads", extra={"error": str(exc)})
+
+    try:
+        with CsvSource(path) as source:
+            blocks = source.blocks()
+            match, leftover = _recognise(source, blocks, formats)
+            fmt = match.format
+            result.source_format, result.target_table = fmt.name, fmt.target_table
+            result.user_id_hint = user_id_hint(
+                path,
+                drop_dir=drop_dir,
+                user_id=user_id,
+                has_user_column=fmt.user_id_column is not None,
+            )
+            _check_usable(match, result.user_id_hint)
+            earlier = manifest.earlier_load(conn, fmt.target_table, fp.sha256)
+            if earlier:
+                raise _AlreadyLoaded(earlier)
+            columns = sql_safe_names(match.header)
+            ensure_raw_table(conn, fmt.target_table, columns)
+            with (bars or ProgressBars(False)).file(shown, fp.size_bytes) as bar:
+                _load(
+                    conn, source, chain([leftover], blocks), match, columns, fp, stored, result, bar
+                )
+    except _Unrecognised as exc:
+        record("unrecognised", str(exc), header=exc.header)
+    except (FileRejected, SourceError) as exc:
+        record("rejected", str(exc))
+    except _AlreadyLoaded as exc:
+        record("skipped", str(exc), header=None)
+        result.load_id = exc.earlier.load_id
+    except psycopg.errors.UniqueViolation:
+        # Another run committed the same content between our check and our insert.
+        earlier = manifest.earlier_load(conn, str(result.target_table), fp.sha256)
+        record(
+            "skipped", f"same content already loaded (load {earlier.load_id if earlier else '?'})"
+        )
+    except (OSError, psycopg.Error) as exc:
+        record("failed", f"{type(exc).__name__}: {str(exc).strip()}")
+    finally:
+        result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def _recognise(
+    source: CsvSource, blocks: Iterator[Block], formats: Sequence[SourceFormat]
+) -> tuple[HeaderMatch, Block]:
+    """The file's format and header, and the already-read lines that follow the header."""
+    lines = read_first_lines(blocks)
+    candidates = header_candidates(lines)
+    match = match_header(candidates, formats)
+    if match is None:
+        first = candidates.get(1) or next(iter(candidates.values()), [])
+        shown = ", ".join(first[:8]) + (", …" if len(first) > 8 else "")
+        raise _Unrecognised(
+            f"line 1: header matches no known format ({shown}); "
+            f"known formats: {describe_formats(formats)}",
+            first,
+        )
+    leftover = Block(first_line=match.line_number + 1, data=b"".join(lines[match.line_number :]))
+    return match, leftover
+
+
+def _check_usable(match: HeaderMatch, hint: str | None) -> None:
+    fmt = match.format
+    safe = set(sql_safe_names(match.header))
+    missing = fmt.missing_required(safe)
+    if missing:
+        raise FileRejected(
+            f"line {match.line_number}: header lacks required column(s) "
+            f"{', '.join(missing)} of format {fmt.name}"
+        )
+    if fmt.user_id_column is None and not hint:
+        raise FileRejected(
+            f"format {fmt.name} has no user-id column and the file's user is unknown: put it in "
+            "a folder named after the user under the drop directory (data/<user>/…) "
+            "or pass --user-id"
+        )
+
+
+def _load(
+    conn: psycopg.Connection,
+    source: CsvSource,
+    blocks: Iterator[Block],
+    match: HeaderMatch,
+    columns: list[str],
+    fp: Fingerprint,
+    stored_path: str,
+    result: FileResult,
+    bar: FileProgress,
+) -> None:
+    """The load transaction of one recognised file."""
+    fmt = match.format
+    with conn.transaction():
+        manifest.lock_content(conn, fmt.target_table, fp.sha256)
+        earlier = manifest.earlier_load(conn, fmt.target_table, fp.sha256)
+        if earlier:
+            raise _AlreadyLoaded(earlier)  # a concurrent run loaded it while we waited
+        load_id = manifest.start_load(
+            conn,
+            path=stored_path,
+            fingerprint=fp,
+            source_format=fmt.name,
+            target_table=fmt.target_table,
+            header=match.header,
+            user_id_hint=result.user_id_hint,
+        )
+        spool = RejectSpool(load_id)
+        try:
+            encoder = CopyEncoder(
+                field_count=len(columns),
+                constants=(load_id, fmt.name, result.user_id_hint),
+                on_reject=spool.add,
+            )
+            statement = sql.SQL("copy {} ({}) from stdin").format(
+                sql.Identifier("raw", fmt.target_table),
+                sql.SQL(", ").join(map(sql.Identifier, [*columns, *LINEAGE_COPY_COLUMNS])),
+            )
+            with conn.cursor() as cursor, cursor.copy(statement) as copy:
+                stream_into(copy, encoder.encode(blocks), lambda: bar.update(source.position()))
+            if encoder.rows + encoder.rejected == 0:
+                raise FileRejected(f"line {match.line_number}: header only, no data rows")
+            spool.copy_into(conn)
+            manifest.finish_load(
+                conn, load_id, rows_loaded=encoder.rows, rows_rejected=encoder.rejected
+            )
+        finally:
+            spool.close()
+    result.status = "loaded"
+    result.load_id = load_id
+    result.rows_loaded = encoder.rows
+    result.rows_rejected = encoder.rejected
+    result.row_errors = spool.examples

@@ -1,0 +1,1 @@
+"""Tests of CSV ingestion (issue 2)."""

@@ -1,0 +1,163 @@
+"""Bad input: every problem gets a message naming the file's line and what is wrong, and
+nothing that can be kept is lost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wearable_pipeline.ingest.formats import FORMATS, SourceFormat
+from wearable_pipeline.ingest.loader import ingest_paths
+
+from .helpers import BAD, load_rows, query, write
+
+
+def _one(url: str, path: Path, drop: Path, **kwargs: object):
+    report = ingest_paths(url, [path], drop_dir=drop, **kwargs)  # type: ignore[arg-type]
+    assert len(report.files) == 1
+    return report, report.files[0]
+
+
+def test_empty_file_is_rejected(database_url: str, drop: Path) -> None:
+    report, result = _one(database_url, BAD / "empty.csv", drop)
+    assert result.status == "rejected" and not report.ok
+    assert result.error == "empty file: no header line"
+    assert query(
+        database_url, "select status, error from ops.file_loads where sha256 = %s", result.sha256
+    ) == [("rejected", "empty file: no header line")]
+
+
+def test_header_only_file_is_rejected_and_leaves_no_loaded_entry(
+    database_url: str, drop: Path
+) -> None:
+    _, result = _one(database_url, BAD / "header_only_sleepDay.csv", drop)
+    assert (result.status, result.source_format) == ("rejected", "fitbit_sleep_day")
+    assert result.error == "line 1: header only, no data rows"
+    statuses = query(
+        database_url, "select status from ops.file_loads where sha256 = %s", result.sha256
+    )
+    assert statuses == [("rejected",)]
+
+
+def test_unknown_format_is_reported_with_the_known_formats_whatever_its_name(
+    database_url: str, drop: Path
+) -> None:
+    report, result = _one(database_url, BAD / "dailyActivity_unknown_vendor.csv", drop)
+    assert result.status == "unrecognised" and result.target_table is None
+    assert report.ok  # reported, not a failure: a drop folder may hold other exports
+    assert "header matches no known format (Date, Steps, Heart Points)" in result.error
+    for fmt in FORMATS:
+        assert fmt.name in result.error
+    assert query(
+        database_url,
+        "select status, source_format, header from ops.file_loads where sha256 = %s",
+        result.sha256,
+    ) == [("skipped", None, ["Date", "Steps", "Heart Points"])]
+
+
+def test_missing_required_columns_are_listed(database_url: str, drop: Path) -> None:
+    report, result = _one(database_url, BAD / "activity_missing_columns.csv", drop)
+    assert result.status == "rejected" and not report.ok
+    assert result.error == (
+        "line 1: header lacks required column(s) TotalDistance, VeryActiveMinutes, "
+        "FairlyActiveMinutes, LightlyActiveMinutes, SedentaryMinutes, Calories "
+        "of format fitbit_daily_activity"
+    )
+
+
+def test_bad_rows_go_to_rejected_rows_and_the_rest_loads(database_url: str, drop: Path) -> None:
+    report, result = _one(database_url, BAD / "sleep_bad_rows.csv", drop)
+    assert report.ok
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 3)
+    assert load_rows(
+        database_url, "sleep", result.load_id, "total_minutes_asleep, _row_number"
+    ) == [
+        ("327", 2),
+        ("700", 6),
+    ]
+    rejected = query(
+        database_url,
+        "select line_number, raw_line, raw_bytes, reason from raw.rejected_rows"
+        " where load_id = %s order by line_number",
+        result.load_id,
+    )
+    assert rejected[0] == (
+        3,
+        "1503960366,4/13/2016 12:00:00 AM,2,384",
+        None,
+        "expected 5 fields as in the header, found 4",
+    )
+    assert rejected[1][0] == 4 and rejected[1][3] == "expected 5 fields as in the header, found 6"
+    line, raw_line, raw_bytes, reason = rejected[2]
+    assert line == 5
+    assert bytes(raw_bytes) == b"15039\xff0366,4/16/2016 12:00:00 AM,2,340,367"
+    assert raw_line == "15039\ufffd0366,4/16/2016 12:00:00 AM,2,340,367"
+    assert reason.startswith("bytes that are not UTF-8 (first: 0xFF at character 6")
+    assert result.row_errors[0] == "line 3: expected 5 fields as in the header, found 4"
+
+
+def test_a_path_that_does_not_exist_fails_clearly(database_url: str, drop: Path) -> None:
+    good = write(drop, "ok.csv", "user_id,date,steps\nbob,2024-01-02,1\n")
+    report = ingest_paths(database_url, [drop / "nope.csv", good], drop_dir=drop)
+    statuses = {Path(r.path).name: (r.status, r.error) for r in report.files}
+    assert statuses["nope.csv"] == ("failed", "no such file or folder")
+    assert statuses["ok.csv"][0] == "loaded"  # the other files still load
+    assert not report.ok
+
+
+def test_folders_are_walked_for_csv_files_only(database_url: str, drop: Path) -> None:
+    write(drop, "notes.txt", "not a csv")
+    write(drop, ".hidden/x.csv", "user_id,date,steps\nh,2024-01-01,1\n")
+    nested = write(drop, "a/b/deep.csv", "user_id,date,steps\ncarol,2024-01-03,3\n")
+    report = ingest_paths(database_url, [drop], drop_dir=drop)
+    assert [Path(r.path).name for r in report.files] == [nested.name]
+
+
+# A test-only single-user format: no user-id column, so the user comes from the folder.
+_SINGLE_USER = SourceFormat(
+    name="test_single_user_steps",
+    target_table="test_single_user_steps",
+    signature=("day", "step_total"),
+    required=("day", "step_total"),
+    columns=("day", "step_total"),
+    user_id_column=None,
+    description="test only",
+)
+
+
+@pytest.mark.parametrize(
+    ("relative", "user_id", "expected"),
+    [
+        ("alice/steps.csv", None, "alice"),
+        ("alice/2024/steps.csv", None, "alice"),
+        ("steps.csv", "bob", "bob"),
+        ("alice/steps.csv", "bob", "bob"),
+    ],
+)
+def test_single_user_files_take_the_user_from_the_folder_or_option(
+    database_url: str, drop: Path, relative: str, user_id: str | None, expected: str
+) -> None:
+    path = write(drop, relative, f"day,step_total\n2024-01-01,{relative}-{user_id}\n")
+    _, result = _one(database_url, path, drop, user_id=user_id, formats=(*FORMATS, _SINGLE_USER))
+    assert result.status == "loaded", result.error
+    assert load_rows(database_url, "test_single_user_steps", result.load_id, "_user_id_hint") == [
+        (expected,)
+    ]
+
+
+def test_single_user_file_without_a_user_is_rejected(database_url: str, drop: Path) -> None:
+    path = write(drop, "orphan.csv", "day,step_total\n2024-02-01,5\n")
+    _, result = _one(database_url, path, drop, formats=(*FORMATS, _SINGLE_USER))
+    assert result.status == "rejected"
+    assert "no user-id column" in result.error and "--user-id" in result.error
+
+
+def test_multi_user_files_get_no_folder_hint(database_url: str, drop: Path) -> None:
+    path = drop / "synthetic" / "s.csv"
+    path.parent.mkdir()
+    shutil.copy(BAD / "sleep_bad_rows.csv", path)
+    path.write_bytes(path.read_bytes().replace(b"700", b"701"))
+    _, result = _one(database_url, path, drop)
+    assert result.user_id_hint is None

@@ -1,0 +1,168 @@
+"""Loading real Fitbit exports: counts, lineage, idempotency, versions, schema evolution."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+from wearable_pipeline.ingest.loader import ingest_paths
+
+from .helpers import ACTIVITY_HEADER, FITBIT, activity_row, load_rows, query, write
+
+
+def test_real_fitbit_files_load_every_row_then_nothing_on_a_second_run(
+    fresh_database_url: str, drop: Path
+) -> None:
+    for name in ("dailyActivity_merged.csv", "sleepDay_merged.csv"):
+        shutil.copy(FITBIT / name, drop / name)
+
+    first = ingest_paths(fresh_database_url, [drop], drop_dir=drop)
+
+    by_name = {Path(result.path).name: result for result in first.files}
+    activity, sleep = by_name["dailyActivity_merged.csv"], by_name["sleepDay_merged.csv"]
+    assert (activity.status, activity.rows_loaded, activity.target_table) == (
+        "loaded",
+        940,
+        "daily_activity",
+    )
+    assert (sleep.status, sleep.rows_loaded, sleep.target_table) == ("loaded", 413, "sleep")
+    assert first.ok and first.files_loaded == 2 and first.rows_loaded == 1353
+    assert query(fresh_database_url, "select count(*) from raw.daily_activity") == [(940,)]
+    assert query(fresh_database_url, "select count(*) from raw.sleep") == [(413,)]
+
+    second = ingest_paths(fresh_database_url, [drop], drop_dir=drop)
+
+    assert [result.status for result in second.files] == ["skipped", "skipped"]
+    assert second.rows_loaded == 0 and second.ok
+    assert query(fresh_database_url, "select count(*) from raw.daily_activity") == [(940,)]
+    manifest = query(
+        fresh_database_url, "select status, count(*) from ops.file_loads group by 1 order by 1"
+    )
+    assert manifest == [("loaded", 2), ("skipped", 2)]
+
+
+def test_rows_are_lossless_text_with_lineage_and_the_header_is_kept(
+    database_url: str, drop: Path
+) -> None:
+    source = FITBIT / "dailyActivity_merged.csv"
+    path = drop / "activity.csv"
+    shutil.copy(source, path)
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+
+    rows = load_rows(
+        database_url,
+        "daily_activity",
+        result.load_id,
+        "id, activity_date, total_distance, calories, _row_number, _source_format, _user_id_hint",
+    )
+    assert rows[0] == (
+        "1503960366",
+        "4/12/2016",
+        "8.5",
+        "1985",
+        2,
+        "fitbit_daily_activity",
+        None,
+    )
+    assert rows[1][2] == "6.96999979019165"  # the float32 digits stay exactly as written
+    assert rows[-1][4] == 941  # _row_number is the physical line number
+    header, sha, status = query(
+        database_url,
+        "select header, sha256, status from ops.file_loads where load_id = %s",
+        result.load_id,
+    )[0]
+    assert header == source.read_text().splitlines()[0].split(",")
+    assert sha == result.sha256 and status == "loaded"
+
+
+def test_a_changed_file_loads_as_a_new_version(database_url: str, drop: Path) -> None:
+    path = write(drop, "v.csv", f"{ACTIVITY_HEADER}\r\n{activity_row(steps=1)}\r\n")
+    first = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+    write(drop, "v.csv", f"{ACTIVITY_HEADER}\r\n{activity_row(steps=2)}\r\n")
+    second = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+
+    assert first.status == second.status == "loaded"
+    assert second.load_id > first.load_id and second.sha256 != first.sha256
+    assert load_rows(database_url, "daily_activity", first.load_id, "total_steps") == [("1",)]
+    assert load_rows(database_url, "daily_activity", second.load_id, "total_steps") == [("2",)]
+
+
+def test_same_content_under_another_name_is_not_loaded_again(database_url: str, drop: Path) -> None:
+    content = f"{ACTIVITY_HEADER}\n{activity_row(steps=77)}\n"
+    first = ingest_paths(database_url, [write(drop, "a.csv", content)], drop_dir=drop).files[0]
+    again = ingest_paths(database_url, [write(drop, "b.csv", content)], drop_dir=drop).files[0]
+    assert (first.status, again.status) == ("loaded", "skipped")
+    assert again.load_id == first.load_id and "already loaded" in (again.message or "")
+
+
+def test_encodings_line_ends_quoting_and_gzip(database_url: str, drop: Path) -> None:
+    quoted = '1503960366,"4/12/2016",5,"8,5","line\r\nbreak",0,"say ""hi""",0,0,0,1,2,3,4,5'
+    variants = {
+        "bom_crlf.csv": ("\ufeff" + ACTIVITY_HEADER + "\r\n" + activity_row(steps=11) + "\r\n"),
+        "lf_no_final_newline.csv": ACTIVITY_HEADER + "\n" + activity_row(steps=12),
+        "quoted.csv": ACTIVITY_HEADER + "\n" + quoted + "\n" + activity_row(steps=13) + "\n",
+    }
+    paths = [write(drop, name, content) for name, content in variants.items()]
+    gz = drop / "packed.csv.gz"
+    gz.write_bytes(gzip.compress(f"{ACTIVITY_HEADER}\r\n{activity_row(steps=14)}\r\n".encode()))
+    report = ingest_paths(database_url, [*paths, gz], drop_dir=drop)
+
+    assert report.ok, report.files
+    results = {Path(result.path).name: result for result in report.files}
+    steps = {
+        name: [
+            row[0] for row in load_rows(database_url, "daily_activity", r.load_id, "total_steps")
+        ]
+        for name, r in results.items()
+    }
+    assert steps == {
+        "bom_crlf.csv": ["11"],
+        "lf_no_final_newline.csv": ["12"],
+        "quoted.csv": ["5", "13"],
+        "packed.csv.gz": ["14"],
+    }
+    quoted_row = load_rows(
+        database_url,
+        "daily_activity",
+        results["quoted.csv"].load_id,
+        "activity_date, total_distance, tracker_distance, very_active_distance, _row_number",
+    )
+    assert quoted_row[0] == ("4/12/2016", "8,5", "line\r\nbreak", 'say "hi"', 2)
+    assert quoted_row[1][-1] == 4  # the quoted line break made the record two lines long
+    assert query(
+        database_url,
+        "select id from raw.daily_activity where _load_id = %s",
+        results["bom_crlf.csv"].load_id,
+    ) == [("1503960366",)]
+
+
+def test_a_new_column_is_added_to_the_table(database_url: str, drop: Path) -> None:
+    header = ACTIVITY_HEADER + ",Floors Climbed (count)"
+    path = write(drop, "wider.csv", f"{header}\n{activity_row(steps=5)},12\n")
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+    assert result.status == "loaded"
+    assert load_rows(database_url, "daily_activity", result.load_id, "floors_climbed_count") == [
+        ("12",)
+    ]
+
+
+def test_canonical_formats_land_in_the_same_tables(database_url: str, drop: Path) -> None:
+    activity = write(
+        drop,
+        "mine_activity.csv",
+        "user_id,date,steps,distance_km,calories_kcal\nalice,2024-01-01,9000,6.3,2100\n",
+    )
+    sleep = write(
+        drop,
+        "mine_sleep.csv",
+        "user_id,date,minutes_asleep,minutes_in_bed\nalice,2024-01-01,420,450\n",
+    )
+    report = ingest_paths(database_url, [activity, sleep], drop_dir=drop)
+    assert [(r.source_format, r.target_table, r.rows_loaded) for r in report.files] == [
+        ("canonical_daily_activity", "daily_activity", 1),
+        ("canonical_sleep", "sleep", 1),
+    ]
+    assert load_rows(database_url, "sleep", report.files[1].load_id, "user_id, minutes_asleep") == [
+        ("alice", "420")
+    ]
