@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from wearable_pipeline.commands.common import console, database_url, err_console, is_terminal
@@ -59,6 +60,12 @@ def ingest(
     raise typer.Exit(0 if report.ok else 1)
 
 
+def _table_console() -> Console:
+    """The shared console on a terminal; off it (a pipe, a log, CI) a wide one, so table
+    cells are never folded and every file stays on one line for grep."""
+    return console if is_terminal() else Console(width=1000)
+
+
 def _print_report(report: IngestReport) -> None:
     if not report.files:
         console.print("no CSV files found")
@@ -83,7 +90,7 @@ def _print_report(report: IngestReport) -> None:
             f"{result.rows_rejected:,}",
             f"[{style}]{result.status}[/]" if style else result.status,
         )
-    console.print(table)
+    _table_console().print(table)
     console.print(
         f"{report.files_loaded} file(s) loaded, {report.rows_loaded:,} row(s), "
         f"{report.rows_rejected:,} row(s) rejected (see raw.rejected_rows)",
@@ -165,7 +172,7 @@ def formats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
             fmt.user_id_column or "(folder or --user-id)",
             fmt.description,
         )
-    console.print(table)
+    _table_console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,104 @@
+"""`wearable ingest`, `wearable generate-csv` and `wearable formats` from the outside:
+options, output (table, JSON, stderr messages) and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from wearable_pipeline.cli import app
+
+from .helpers import BAD, FITBIT
+
+runner = CliRunner()
+
+
+def test_ingest_default_data_dir_table_then_nothing_new(cli_env: dict[str, str]) -> None:
+    data = Path(cli_env["WEARABLE_DATA_DIR"])
+    for name in ("dailyActivity_merged.csv", "sleepDay_merged.csv"):
+        shutil.copy(FITBIT / name, data / name)
+
+    first = runner.invoke(app, ["ingest"])
+    assert first.exit_code == 0, first.output
+    for text in ("dailyActivity_merged.csv", "fitbit_daily_activity", "raw.daily_activity"):
+        assert text in first.output
+    assert "940" in first.output and "413" in first.output and "loaded" in first.output
+    assert "2 file(s) loaded, 1,353 row(s)" in first.output
+
+    second = runner.invoke(app, ["ingest", "--json"])
+    assert second.exit_code == 0, second.output
+    report = json.loads(second.output)
+    assert report["ok"] and report["rows_loaded"] == 0 and report["files_loaded"] == 0
+    assert {f["status"] for f in report["files"]} == {"skipped"}
+
+
+def test_ingest_exit_code_is_1_when_a_file_is_rejected(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ingest", "--json", str(BAD / "activity_missing_columns.csv")])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["files"][0]["status"] == "rejected"
+    assert "lacks required column(s) TotalDistance" in result.stderr
+
+
+def test_unrecognised_file_is_a_warning_with_exit_0(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ingest", str(BAD / "dailyActivity_unknown_vendor.csv")])
+    assert result.exit_code == 0
+    assert "unrecognised" in result.stdout
+    assert "warning:" in result.stderr and "known formats: fitbit_daily_activity" in result.stderr
+
+
+def test_missing_path_fails(cli_env: dict[str, str], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "nowhere: no such file or folder" in result.stderr
+
+
+def test_rejected_rows_are_named_by_line_on_stderr(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["ingest", str(BAD / "sleep_bad_rows.csv")])
+    assert result.exit_code == 0
+    assert "sleep_bad_rows.csv: line 3: expected 5 fields as in the header, found 4" in (
+        result.stderr
+    )
+
+
+def test_generate_csv_then_ingest_as_a_subprocess(cli_env: dict[str, str], tmp_path: Path) -> None:
+    wearable = str(Path(sys.executable).with_name("wearable"))  # the console script beside it
+    env = {**os.environ, **cli_env}
+    out = tmp_path / "gen"
+    generated = subprocess.run(
+        [wearable, "generate-csv", "--users", "3", "--days", "10", "--seed", "5", "--out", out],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert "(30 rows)" in generated.stdout
+    ingested = subprocess.run(
+        [wearable, "ingest", "--json", str(out)], env=env, capture_output=True, text=True
+    )
+    assert ingested.returncode == 0, ingested.stderr
+    report = json.loads(ingested.stdout)
+    assert [f["source_format"] for f in report["files"]] == [
+        "fitbit_daily_activity",
+        "fitbit_sleep_day",
+    ]
+    assert report["files"][0]["rows_loaded"] == 30
+
+
+def test_formats_lists_the_registry(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["formats", "--json"])
+    assert result.exit_code == 0
+    names = [fmt["name"] for fmt in json.loads(result.output)]
+    assert names == [
+        "fitbit_daily_activity",
+        "fitbit_sleep_day",
+        "canonical_daily_activity",
+        "canonical_sleep",
+    ]

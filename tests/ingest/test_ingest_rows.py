@@ -1,0 +1,98 @@
+"""The COPY encoder without a database: the fast and the row-by-row paths agree, and records
+that span blocks (quoted line breaks) come out whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wearable_pipeline.ingest.paths import folder_user_hint, user_id_hint
+from wearable_pipeline.ingest.rows import CopyEncoder, RejectedRow
+from wearable_pipeline.ingest.source import Block, CsvSource
+
+from .helpers import ACTIVITY_HEADER, activity_row, write
+
+
+def _encode(path: Path, block_size: int, fields: int) -> tuple[bytes, list[RejectedRow]]:
+    rejects: list[RejectedRow] = []
+    encoder = CopyEncoder(field_count=fields, constants=(9, "f", None), on_reject=rejects.append)
+    with CsvSource(path, block_size=block_size) as source:
+        blocks = source.blocks()
+        first = next(blocks)
+        header_end = first.data.index(b"\n") + 1
+        rest = Block(first_line=2, data=first.data[header_end:])
+        out = b"".join(encoder.encode(iter([rest, *blocks])))
+    return out, rejects
+
+
+def _records(out: bytes) -> list[list[str]]:
+    return [line.split("\t") for line in out.decode().splitlines()]
+
+
+@pytest.mark.parametrize("block_size", [7, 64, 1 << 20])
+def test_quoted_records_spanning_blocks_come_out_whole(tmp_path: Path, block_size: int) -> None:
+    content = (
+        "a,b,c\r\n"
+        "1,2,3\r\n"
+        '4,"multi\r\nline, with comma",6\r\n'
+        "7,8,9\r\n"
+        '"x""y",\\back,tab\there\r\n'
+        "\r\n"
+        "short,row\r\n"
+        "10,11,12"
+    )
+    path = write(tmp_path, "q.csv", content)
+    out, rejects = _encode(path, block_size, 3)
+    assert _records(out) == [
+        ["1", "2", "3", "2", "9", "f", "\\N"],
+        ["4", "multi\\r\\nline, with comma", "6", "3", "9", "f", "\\N"],
+        ["7", "8", "9", "5", "9", "f", "\\N"],
+        ['x"y', "\\\\back", "tab\\there", "6", "9", "f", "\\N"],
+        ["10", "11", "12", "9", "9", "f", "\\N"],
+    ]
+    assert [(r.line_number, r.raw_line) for r in rejects] == [(8, "short,row")]
+
+
+def test_fast_path_output_equals_the_row_by_row_path(tmp_path: Path) -> None:
+    rows = [activity_row(steps=n) for n in range(500)]
+    plain = write(tmp_path, "plain.csv", ACTIVITY_HEADER + "\r\n" + "\r\n".join(rows) + "\r\n")
+    # A quote in the last row forces the whole (single) block through csv.reader.
+    quoted = write(
+        tmp_path,
+        "quoted.csv",
+        ACTIVITY_HEADER + "\r\n" + "\r\n".join(rows) + "\r\n" + rows[0].replace("8.5", '"8.5"'),
+    )
+    fast, _ = _encode(plain, 1 << 20, 15)
+    slow, _ = _encode(quoted, 1 << 20, 15)
+    assert slow.startswith(fast)
+    assert len(_records(slow)) == 501
+
+
+def test_bare_carriage_return_in_a_field_is_rejected_not_split(tmp_path: Path) -> None:
+    path = write(tmp_path, "cr.csv", "a,b\n1,x\ry\n2,z\n")
+    out, rejects = _encode(path, 1 << 20, 2)
+    assert _records(out) == [["2", "z", "3", "9", "f", "\\N"]]
+    assert rejects[0].line_number == 2 and rejects[0].reason.startswith("unreadable CSV")
+
+
+def test_user_id_hint_rules(tmp_path: Path) -> None:
+    drop = tmp_path / "data"
+    assert folder_user_hint(drop / "alice" / "oura.csv", drop) == "alice"
+    assert folder_user_hint(drop / "alice" / "2024" / "oura.csv", drop) == "alice"
+    assert folder_user_hint(drop / "oura.csv", drop) is None
+    assert folder_user_hint(tmp_path / "elsewhere" / "oura.csv", drop) is None
+    single = {"drop_dir": drop, "has_user_column": False}
+    assert user_id_hint(drop / "alice" / "o.csv", user_id=None, **single) == "alice"
+    assert user_id_hint(drop / "alice" / "o.csv", user_id="bob", **single) == "bob"
+    multi = {"drop_dir": drop, "has_user_column": True}
+    assert user_id_hint(drop / "synthetic" / "f.csv", user_id=None, **multi) is None
+
+
+def test_gzip_is_recognised_by_content_not_name(tmp_path: Path) -> None:
+    import gzip
+
+    path = tmp_path / "no_suffix.csv"
+    path.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    with CsvSource(path) as source:
+        assert b"".join(block.data for block in source.blocks()) == b"a,b\n1,2\n"
