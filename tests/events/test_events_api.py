@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -242,10 +243,17 @@ def test_health_ready_schemas_docs_and_metrics(client: httpx.Client) -> None:
 def test_one_json_log_line_per_request(
     client: httpx.Client, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def mine() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if getattr(r, "request_id", None) == "req-42"]
+
     with caplog.at_level(logging.INFO, logger="wearable_pipeline.events.requests"):
         response = post(client, [make_event()], headers={"x-request-id": "req-42"})
+        # The line is written once the response is sent, in the server's thread.
+        deadline = time.monotonic() + 5
+        while not mine() and time.monotonic() < deadline:
+            time.sleep(0.01)
     assert response.headers["x-request-id"] == "req-42"
-    [record] = [r for r in caplog.records if getattr(r, "request_id", None) == "req-42"]
+    [record] = mine()
     assert record.status == 200 and record.accepted == 1 and record.received == 1
     assert record.latency_ms > 0 and record.path == "/v1/events"
 

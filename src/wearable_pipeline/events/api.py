@@ -217,6 +217,9 @@ def _add_routes(app: FastAPI) -> None:
                 "the database is unavailable; nothing was stored, retry later",
                 {"Retry-After": "1"},
             )
+        except psycopg.Error as exc:  # a bug, not an outage: say so, keep the details in the log
+            log.exception("batch write failed", extra={"request_id": request_id})
+            return _problem(500, f"the batch could not be stored ({type(exc).__name__})")
         counts = result.counts()
         res.metrics.count_events(counts)
         request.state.log_fields.update(counts, batch_id=str(result.batch_id))

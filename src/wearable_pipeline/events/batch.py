@@ -89,7 +89,7 @@ def prepare_batch(events: list[Any], contract: Contract, *, max_event_bytes: int
                 f"event {index} is {len(encoded)} bytes; one event may be at most "
                 f"{max_event_bytes} bytes"
             )
-        outcome = contract.check(event)
+        outcome = contract.check(event, encoded)
         if isinstance(outcome, CheckedEvent):
             if outcome.event_id in seen:
                 batch.deduped_in_batch += 1

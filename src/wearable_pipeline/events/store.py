@@ -9,6 +9,7 @@ transaction and one round trip: when it returns, everything is committed, or not
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,22 +20,23 @@ import psycopg
 
 from wearable_pipeline.events.batch import PreparedBatch
 
+# The rows travel as ONE JSON document per table rather than one array parameter per column:
+# psycopg spends ~45 µs per string building a text[] literal (23 ms for 500 events), while
+# Postgres parses the same JSON document in ~2 ms. Measured numbers in the issue note.
 WRITE_BATCH_SQL = """
-with incoming as (
-    select *
-    from unnest(
-        %(ids)s::text[], %(names)s::text[], %(versions)s::text[], %(users)s::text[],
-        %(anons)s::text[], %(client_ts)s::timestamptz[], %(events)s::text[]
-    ) with ordinality as t(event_id, event_name, schema_version, user_id, anonymous_id,
-                           client_ts, event, ord)
-),
-inserted as (
+with inserted as (
     insert into raw.raw_events
         (event_id, event_name, schema_version, user_id, anonymous_id, client_ts,
          received_at, batch_id, event)
-    select event_id::uuid, event_name, schema_version, user_id, anonymous_id, client_ts,
-           now(), %(batch_id)s, event::jsonb
-    from incoming
+    select event_id, event_name, schema_version, user_id, anonymous_id, client_ts,
+           now(), %(batch_id)s, event
+    from rows from (
+        jsonb_to_recordset(%(rows)s::jsonb)
+            as (event_id uuid, event_name text, schema_version text, user_id text,
+                anonymous_id text, client_ts timestamptz, event jsonb)
+    ) with ordinality
+         as r(event_id, event_name, schema_version, user_id, anonymous_id, client_ts, event, ord)
+    -- the rows come sorted by event_id: one lock order for all writers, no deadlocks
     order by ord
     on conflict (event_id) do nothing
     returning 1
@@ -42,10 +44,11 @@ inserted as (
 rejected as (
     insert into raw.rejected_events
         (batch_id, event_index, event_id, event, event_bytes, errors, received_at)
-    select %(batch_id)s, event_index, event_id, event::jsonb, event_bytes, errors::jsonb, now()
-    from unnest(%(r_index)s::int[], %(r_ids)s::text[], %(r_events)s::text[],
-                %(r_bytes)s::bytea[], %(r_errors)s::text[])
-         as r(event_index, event_id, event, event_bytes, errors)
+    -- a JSON null event comes out of the recordset as SQL NULL: store it as JSON null
+    select %(batch_id)s, event_index, event_id, coalesce(event, 'null'::jsonb),
+           decode(event_b64, 'base64'), errors, now()
+    from jsonb_to_recordset(%(rejects)s::jsonb)
+         as r(event_index int, event_id text, event jsonb, event_b64 text, errors jsonb)
     returning 1
 ),
 counted as (
@@ -84,27 +87,40 @@ class BatchResult:
 def batch_params(
     batch: PreparedBatch, *, batch_id: uuid.UUID, request_id: str, started: float
 ) -> dict[str, Any]:
-    """The parameters of WRITE_BATCH_SQL: one array per column (a handful of values, not N)."""
-    valid = [row.checked for row in batch.valid]
+    """The parameters of WRITE_BATCH_SQL: the accepted and the rejected rows as JSON text.
+
+    Each event is embedded as the bytes it was already serialised to (`orjson.Fragment`), so
+    nothing is encoded twice.
+    """
+    rows = [
+        {
+            "event_id": row.checked.event_id,
+            "event_name": row.checked.event_name,
+            "schema_version": row.checked.schema_version,
+            "user_id": row.checked.user_id,
+            "anonymous_id": row.checked.anonymous_id,
+            "client_ts": row.checked.client_ts.isoformat(),
+            "event": orjson.Fragment(row.event_json),
+        }
+        for row in batch.valid
+    ]
+    rejects = [
+        {
+            "event_index": row.index,
+            "event_id": row.event_id,
+            "event": orjson.Fragment(row.event_json),
+            "event_b64": base64.b64encode(row.event_bytes).decode() if row.event_bytes else None,
+            "errors": [error.as_dict() for error in row.errors],
+        }
+        for row in batch.rejected
+    ]
     return {
         "batch_id": batch_id,
         "request_id": request_id,
         "received": batch.received,
         "elapsed_ms": (time.perf_counter() - started) * 1000,
-        "ids": [c.event_id for c in valid],
-        "names": [c.event_name for c in valid],
-        "versions": [c.schema_version for c in valid],
-        "users": [c.user_id for c in valid],
-        "anons": [c.anonymous_id for c in valid],
-        "client_ts": [c.client_ts for c in valid],
-        "events": [row.event_json for row in batch.valid],
-        "r_index": [row.index for row in batch.rejected],
-        "r_ids": [row.event_id for row in batch.rejected],
-        "r_events": [row.event_json for row in batch.rejected],
-        "r_bytes": [row.event_bytes for row in batch.rejected],
-        "r_errors": [
-            orjson.dumps([e.as_dict() for e in row.errors]).decode() for row in batch.rejected
-        ],
+        "rows": orjson.dumps(rows).decode(),
+        "rejects": orjson.dumps(rejects).decode(),
     }
 
 
