@@ -26,7 +26,9 @@ def stream_into(copy: Copy, chunks: Iterable[bytes], after_chunk: Callable[[], N
     def write_all() -> None:
         try:
             while (chunk := pending.get()) is not None:
-                copy.write(chunk)
+                # psycopg cuts big writes into 128 KiB pieces; slicing a memoryview does not
+                # copy, slicing bytes would (in this thread's malloc arena, which then grows).
+                copy.write(memoryview(chunk))
         except BaseException as exc:
             failure.append(exc)
             while pending.get() is not None:  # keep the producer from blocking forever
