@@ -4,6 +4,7 @@
         unique_key=['user_id', 'summary_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['user_id', 'summary_date'], 'unique': True},
             {'columns': ['dbt_updated_at']},
@@ -52,31 +53,23 @@ source_priority as (
 -- the user-days this run (re)computes ---------------------------------------------------------
 
 {% if is_incremental() %}
-watermark as (
-
-    select
-        coalesce(max(dbt_updated_at), '-infinity'::timestamptz) as last_run_at
-    from {{ this }}
-
-),
-
 changed_days as (
 
     select user_id, activity_date as summary_date
     from daily_activity
-    where dbt_loaded_at > (select last_run_at from watermark)
+    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
 
     union
 
     select user_id, sleep_date as summary_date
     from sleep
-    where dbt_loaded_at > (select last_run_at from watermark)
+    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
 
     union
 
     select user_id, event_local_date as summary_date
     from events
-    where dbt_loaded_at > (select last_run_at from watermark)
+    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
 
 ),
 {% endif %}

@@ -4,6 +4,7 @@
         unique_key=['user_id', 'activity_date', 'source_format'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['user_id', 'activity_date']},
             {'columns': ['load_id']},
@@ -31,11 +32,44 @@ source as (
 ),
 
 {% if is_incremental() %}
-watermark as (
+new_loads as (
 
-    select
-        coalesce(max(load_id), 0) as newest_load_id
-    from {{ this }}
+    -- rows of the loads newer than any already here (the raw tables index _load_id)
+    select * from source
+    where _load_id > {{ newest_staged_load_id() }}
+
+),
+
+changed_users as (
+
+    -- a cheap superset of the users whose keys change: whatever user column a format has
+    select nullif(trim(id), '') as user_key from new_loads
+    union
+    select nullif(trim(user_id), '') from new_loads
+    union
+    select _user_id_hint from new_loads
+
+),
+
+in_scope_source as (
+
+    -- new rows, and the older rows that may compete with them for a key; only these are
+    -- mapped and typed below, so a run without new loads reads almost nothing
+    select * from new_loads
+    union all
+    select * from source
+    where _load_id <= {{ newest_staged_load_id() }}
+      and (
+        nullif(trim(id), '') in (select user_key from changed_users)
+        or nullif(trim(user_id), '') in (select user_key from changed_users)
+        or _user_id_hint in (select user_key from changed_users)
+      )
+
+),
+{% else %}
+in_scope_source as (
+
+    select * from source
 
 ),
 {% endif %}
@@ -66,7 +100,7 @@ fitbit_daily_activity as (
         -- lineage
         _loaded_at as loaded_at
 
-    from source
+    from in_scope_source
     where _source_format = 'fitbit_daily_activity'
 
 ),
@@ -95,7 +129,7 @@ canonical_daily_activity as (
         -- lineage
         _loaded_at as loaded_at
 
-    from source
+    from in_scope_source
     where _source_format = 'canonical_daily_activity'
 
 ),
@@ -118,7 +152,7 @@ changed_keys as (
         activity_date,
         source_format
     from unioned
-    where load_id > (select newest_load_id from watermark)
+    where load_id > {{ newest_staged_load_id() }}
 
 ),
 
@@ -126,7 +160,7 @@ in_scope as (
 
     -- rows of new loads (also those whose key does not parse, so the tests see them) ...
     select * from unioned
-    where load_id > (select newest_load_id from watermark)
+    where load_id > {{ newest_staged_load_id() }}
 
     union all
 
@@ -137,7 +171,7 @@ in_scope as (
         on unioned.user_id = changed_keys.user_id
         and unioned.activity_date = changed_keys.activity_date
         and unioned.source_format = changed_keys.source_format
-    where unioned.load_id <= (select newest_load_id from watermark)
+    where unioned.load_id <= {{ newest_staged_load_id() }}
 
 ),
 {% else %}

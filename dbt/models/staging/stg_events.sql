@@ -4,6 +4,7 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['received_at']},
@@ -31,12 +32,8 @@ source as (
     select * from {{ source('raw', 'raw_events') }} as raw_events
 
     {% if is_incremental() %}
-    where raw_events.received_at > (
-        select
-            coalesce(max(received_at), '-infinity'::timestamptz)
-            - interval '{{ var("events_late_arrival_minutes") }} minutes'
-        from {{ this }}
-    )
+    where raw_events.received_at > {{ max_timestamp_in_this('received_at') }}
+        - interval '{{ var("events_late_arrival_minutes") }} minutes'
     -- events never change once accepted: the look-back only adds the ones still missing,
     -- so rows already here keep their dbt_loaded_at and the mart does not redo their days
     and not exists (

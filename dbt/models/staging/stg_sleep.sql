@@ -4,6 +4,7 @@
         unique_key=['user_id', 'sleep_date', 'source_format'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        post_hook='analyze {{ this }}',
         indexes=[
             {'columns': ['user_id', 'sleep_date']},
             {'columns': ['load_id']},
@@ -30,11 +31,44 @@ source as (
 ),
 
 {% if is_incremental() %}
-watermark as (
+new_loads as (
 
-    select
-        coalesce(max(load_id), 0) as newest_load_id
-    from {{ this }}
+    -- rows of the loads newer than any already here (the raw tables index _load_id)
+    select * from source
+    where _load_id > {{ newest_staged_load_id() }}
+
+),
+
+changed_users as (
+
+    -- a cheap superset of the users whose keys change: whatever user column a format has
+    select nullif(trim(id), '') as user_key from new_loads
+    union
+    select nullif(trim(user_id), '') from new_loads
+    union
+    select _user_id_hint from new_loads
+
+),
+
+in_scope_source as (
+
+    -- new rows, and the older rows that may compete with them for a key; only these are
+    -- mapped and typed below, so a run without new loads reads almost nothing
+    select * from new_loads
+    union all
+    select * from source
+    where _load_id <= {{ newest_staged_load_id() }}
+      and (
+        nullif(trim(id), '') in (select user_key from changed_users)
+        or nullif(trim(user_id), '') in (select user_key from changed_users)
+        or _user_id_hint in (select user_key from changed_users)
+      )
+
+),
+{% else %}
+in_scope_source as (
+
+    select * from source
 
 ),
 {% endif %}
@@ -61,7 +95,7 @@ fitbit_sleep_day as (
         -- lineage
         _loaded_at as loaded_at
 
-    from source
+    from in_scope_source
     where _source_format = 'fitbit_sleep_day'
 
 ),
@@ -86,7 +120,7 @@ canonical_sleep as (
         -- lineage
         _loaded_at as loaded_at
 
-    from source
+    from in_scope_source
     where _source_format = 'canonical_sleep'
 
 ),
@@ -109,24 +143,26 @@ changed_keys as (
         sleep_date,
         source_format
     from unioned
-    where load_id > (select newest_load_id from watermark)
+    where load_id > {{ newest_staged_load_id() }}
 
 ),
 
 in_scope as (
 
+    -- rows of new loads (also those whose key does not parse, so the tests see them) ...
     select * from unioned
-    where load_id > (select newest_load_id from watermark)
+    where load_id > {{ newest_staged_load_id() }}
 
     union all
 
+    -- ... and the older rows that compete with them for the same key
     select unioned.*
     from unioned
     inner join changed_keys
         on unioned.user_id = changed_keys.user_id
         and unioned.sleep_date = changed_keys.sleep_date
         and unioned.source_format = changed_keys.source_format
-    where unioned.load_id <= (select newest_load_id from watermark)
+    where unioned.load_id <= {{ newest_staged_load_id() }}
 
 ),
 {% else %}
