@@ -21,7 +21,6 @@ import psycopg
 import pytest
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.ingest.naming import sql_safe_names
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 FITBIT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "fitbit"
@@ -29,71 +28,30 @@ DAILY_ACTIVITY_CSV = FITBIT_FIXTURES / "dailyActivity_merged.csv"
 SLEEP_CSV = FITBIT_FIXTURES / "sleepDay_merged.csv"
 
 
-# The fixture files and where the loader puts them (DESIGN §4).
-FIXTURE_FORMATS = {
-    DAILY_ACTIVITY_CSV.name: ("fitbit_daily_activity", "daily_activity"),
-    SLEEP_CSV.name: ("fitbit_sleep_day", "sleep"),
-}
+def load_csv_files(database_url: str, paths: Iterable[Path], *, drop_dir: Path) -> list[int]:
+    """Load CSV files with the real loader (`wearable ingest`'s library function).
 
-
-def load_csv_files(database_url: str, paths: Iterable[Path]) -> None:
-    """Load the Fitbit fixture CSVs into their raw tables as the loader does.
-
-    A stand-in for `ingest_paths` while the loader is being built: one ops.file_loads row
-    with status 'loaded' per file, then every row as text under its SQL-safe column names
-    with the lineage columns.
+    Returns the load ids; fails the test when a file did not load.
     """
-    for path in paths:
-        source_format, table = FIXTURE_FORMATS[path.name]
-        _copy_csv(database_url, path, source_format=source_format, table=table)
+    from wearable_pipeline.ingest.loader import ingest_paths
+
+    report = ingest_paths(database_url, list(paths), drop_dir=drop_dir)
+    problems = [(f.path, f.status, f.error) for f in report.files if f.status != "loaded"]
+    assert not problems, problems
+    assert report.rows_rejected == 0, report.to_dict()
+    return [f.load_id for f in report.files]
 
 
-def _copy_csv(database_url: str, path: Path, *, source_format: str, table: str) -> int:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.reader(handle))
-    header, data = rows[0], [row for row in rows[1:] if row]
-    columns = sql_safe_names(header)
-    with psycopg.connect(database_url) as conn:
-        load_id = conn.execute(
-            "insert into ops.file_loads (path, file_name, size_bytes, sha256, source_format,"
-            " target_table, status, rows_loaded, header, user_id_hint, finished_at)"
-            " values (%s, %s, %s, %s, %s, %s, 'loaded', %s, %s, %s, now()) returning load_id",
-            [
-                str(path),
-                path.name,
-                path.stat().st_size,
-                uuid.uuid4().hex,
-                source_format,
-                table,
-                len(data),
-                header,
-                None,
-            ],
-        ).fetchone()[0]
-        target = ", ".join([*columns, "_load_id", "_row_number", "_source_format", "_user_id_hint"])
-        with conn.cursor().copy(f"copy raw.{table} ({target}) from stdin") as copy:
-            for number, row in enumerate(data, start=1):
-                copy.write_row([*row, load_id, number, source_format, None])
-    return len(data)
-
-
-def insert_raw_rows(database_url: str, table: str, rows: list[dict[str, Any]], fmt: str) -> int:
-    """Append rows to raw.<table> as one new load (for injecting hand-made raw data)."""
-    with psycopg.connect(database_url) as conn:
-        load_id = conn.execute(
-            "insert into ops.file_loads (path, file_name, size_bytes, sha256, source_format,"
-            " target_table, status, rows_loaded, finished_at)"
-            " values (%s, %s, 0, %s, %s, %s, 'loaded', %s, now()) returning load_id",
-            [f"injected/{table}.csv", f"{table}.csv", uuid.uuid4().hex, fmt, table, len(rows)],
-        ).fetchone()[0]
-        for number, row in enumerate(rows, start=1):
-            columns = [*row, "_load_id", "_row_number", "_source_format"]
-            placeholders = ", ".join(["%s"] * len(columns))
-            conn.execute(
-                f"insert into raw.{table} ({', '.join(columns)}) values ({placeholders})",
-                [*row.values(), load_id, number, fmt],
-            )
-    return load_id
+def write_csv(folder: Path, name: str, rows: list[dict[str, Any]]) -> Path:
+    """A CSV file with the rows' keys as header (SQL-safe names are valid headers too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    header = list(dict.fromkeys(key for row in rows for key in row))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def insert_events(database_url: str, events: Iterable[dict[str, Any]]) -> int:
@@ -184,14 +142,17 @@ class DbtTestKit:
     settings: Settings
     target_path: Path
 
-    daily_activity_csv = DAILY_ACTIVITY_CSV
-    sleep_csv = SLEEP_CSV
+    drop_dir: Path
 
     def load_fitbit_csvs(self) -> None:
-        load_csv_files(self.database_url, [DAILY_ACTIVITY_CSV, SLEEP_CSV])
+        """The real Fitbit fixture files, through the real loader."""
+        load_csv_files(self.database_url, [DAILY_ACTIVITY_CSV, SLEEP_CSV], drop_dir=FITBIT_FIXTURES)
 
-    def insert_raw_rows(self, table: str, rows: list[dict[str, Any]], fmt: str) -> int:
-        return insert_raw_rows(self.database_url, table, rows, fmt)
+    def ingest_rows(self, name: str, rows: list[dict[str, Any]]) -> int:
+        """Write `rows` as a new CSV drop and ingest it: one new load; returns its id."""
+        path = write_csv(self.drop_dir, name, rows)
+        (load_id,) = load_csv_files(self.database_url, [path], drop_dir=self.drop_dir)
+        return load_id
 
     def insert_events(self, events: Iterable[dict[str, Any]]) -> int:
         return insert_events(self.database_url, events)
@@ -208,5 +169,10 @@ class DbtTestKit:
 
 
 @pytest.fixture(scope="module")
-def kit(database_url: str, module_settings: Settings, dbt_target: Path) -> DbtTestKit:
-    return DbtTestKit(database_url, module_settings, dbt_target)
+def kit(
+    database_url: str,
+    module_settings: Settings,
+    dbt_target: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> DbtTestKit:
+    return DbtTestKit(database_url, module_settings, dbt_target, tmp_path_factory.mktemp("drop"))

@@ -46,13 +46,10 @@ def fitbit_activity(user: str, day: str, steps: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(kit: Any) -> DbtResult:
     kit.load_fitbit_csvs()
-    kit.insert_raw_rows(
-        "daily_activity",
-        [fitbit_activity("1624580081", "4/12/2016", "-5")],
-        "fitbit_daily_activity",
-    )
-    kit.insert_raw_rows(
-        "sleep",
+    negative = fitbit_activity("1624580081", "4/12/2016", "-5")
+    kit.ingest_rows("dailyActivity_negative.csv", [negative])
+    kit.ingest_rows(
+        "sleepDay_too_much.csv",
         [
             {
                 "id": "1503960366",
@@ -62,15 +59,13 @@ def built(kit: Any) -> DbtResult:
                 "total_time_in_bed": "400",
             }
         ],
-        "fitbit_sleep_day",
     )
-    kit.insert_raw_rows(
-        "daily_activity",
+    kit.ingest_rows(
+        "dailyActivity_duplicated_day.csv",
         [
             fitbit_activity("1503960366", "4/20/2016", "1000"),
             fitbit_activity("1503960366", "4/20/2016", "2000"),
         ],
-        "fitbit_daily_activity",
     )
     return kit.dbt("build", "--resource-type", "seed", "--resource-type", "model")
 

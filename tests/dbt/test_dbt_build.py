@@ -116,8 +116,8 @@ def second_build(
     """New data after the first build: a corrected Fitbit load, a canonical source for a
     day that Fitbit also has, and 1% more events."""
     # a re-export correcting one day: the newer load must win
-    kit.insert_raw_rows(
-        "daily_activity",
+    kit.ingest_rows(
+        "dailyActivity_reexport.csv",
         [
             {
                 "id": FITBIT_USER,
@@ -131,12 +131,11 @@ def second_build(
                 "calories": "1797",
             }
         ],
-        "fitbit_daily_activity",
     )
     # a second source for a day Fitbit has: Fitbit's steps win, the canonical distance
     # fills the gap only where Fitbit has none (here it has one, so Fitbit wins too)
-    kit.insert_raw_rows(
-        "daily_activity",
+    kit.ingest_rows(
+        "canonical_daily_activity.csv",
         [
             {
                 "user_id": FITBIT_USER,
@@ -148,7 +147,6 @@ def second_build(
             },
             {"user_id": "newcomer", "date": "2016-04-14", "steps": "1234"},
         ],
-        "canonical_daily_activity",
     )
     before = kit.query("select count(*) from raw.raw_events")[0][0]
     more = generated_events(users=5, days=2, seed=99)
