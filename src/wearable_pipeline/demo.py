@@ -15,10 +15,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -82,12 +84,14 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
                 duplicate_rate=config.duplicate_rate,
                 invalid_rate=config.invalid_rate,
             )
-            result.events_posted = post_events(api.url, events, batch_size=config.batch_size)
+            result.events_posted = post_events(api.events_url, events, batch_size=config.batch_size)
     console.print(
         "[green]✓[/] events posted: {received} received, {accepted} accepted, "
         "{deduped} deduped, {rejected} rejected; API stopped".format(**result.events_posted)
     )
 
+    # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     with console.status("running the pipeline (Prefect flow: ingest → dbt seed/run/test)…"):
         result.outcome = run_pipeline(settings, RunOptions(paths=[Path(settings.data_dir)]))
     mark = "[green]✓[/]" if result.outcome.succeeded else "[red]✗[/]"
@@ -104,6 +108,7 @@ class EventApiProcess:
         self.startup_timeout_s = startup_timeout_s
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.events_url = f"{self.url}/v1/events"
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> EventApiProcess:
@@ -193,26 +198,34 @@ def print_summary(console: Console, database_url: str, result: DemoResult) -> No
     if run and run.failed_tests:
         console.print("[red]failing tests:[/] " + ", ".join(run.failed_tests))
     if preview_rows:
-        preview = Table(title="marts.daily_user_summary (first rows)")
+        preview = Table(
+            title="marts.daily_user_summary (first rows)", box=box.SIMPLE_HEAD, pad_edge=False
+        )
         for column in preview_columns:
-            preview.add_column(column)
+            preview.add_column(_PREVIEW_COLUMNS[column], no_wrap=True)
         for row in preview_rows:
-            preview.add_row(*("" if value is None else str(value) for value in row))
+            preview.add_row(*map(_cell, row))
         console.print(preview)
 
 
-_PREVIEW_COLUMNS = (
-    "user_id",
-    "local_date",
-    "steps",
-    "distance_km",
-    "calories",
-    "minutes_asleep",
-    "sleep_efficiency",
-    "events",
-    "syncs_completed",
-    "is_not_worn",
-)
+# Mart column → short heading, so the preview fits an 80-column terminal.
+_PREVIEW_COLUMNS = {
+    "user_id": "user",
+    "summary_date": "date",
+    "steps": "steps",
+    "minutes_asleep": "asleep min",
+    "sleep_efficiency": "sleep eff",
+    "event_count": "events",
+    "is_not_worn": "unworn",
+}
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | Decimal):
+        return f"{value:.2f}"
+    return str(value)
 
 
 def _summary_preview(conn: Any, limit: int = 8) -> tuple[list[str], list[tuple[Any, ...]]]:

@@ -130,21 +130,30 @@ def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
     }
 
 
-def _run_dbt_logged(args: list[str], database_url: str) -> Any:
+def _run_dbt_logged(command: str, database_url: str, select: list[str] | None = None) -> Any:
+    """Run one dbt command in-process and log every node's result to the flow run's log.
+
+    dbt's own console output is silenced (`--quiet`): the per-node lines below carry the same
+    information into Prefect's logs, and failures are logged with dbt's message.
+    """
     from wearable_pipeline.transform.dbt import run_dbt
 
     logger = get_run_logger()
-    settings = get_settings().model_copy(update={"database_url": database_url})
-    result = run_dbt(args, settings)
+    args = ["--quiet", command, *(["--select", *select] if select else [])]
+    result = run_dbt(args, database_url=database_url, migrate_first=False)
     for node in result.node_results:
-        logger.info(
-            "dbt %s %s %s: %s (%.2fs)",
-            args[0],
+        log = logger.error if node.failed else logger.info
+        log(
+            "dbt %s: %s %s %s (%.2fs)%s",
+            command,
             node.resource_type,
             node.name,
             node.status,
             node.execution_time or 0.0,
+            f" — {node.message}" if node.failed and node.message else "",
         )
+    if result.exception:
+        logger.error("dbt %s raised %s", command, result.exception)
     return result
 
 
@@ -152,7 +161,7 @@ def _run_dbt_logged(args: list[str], database_url: str) -> Any:
 def dbt_seed_task(run_id: str) -> int:
     database_url = _database_url()
     recorder = RunRecorder(database_url, run_id)
-    result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged(["seed"], database_url))
+    result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged("seed", database_url))
     if not result.success:
         raise DbtStepFailed(f"dbt seed failed: {result.error or 'see the log above'}")
     return len(result.node_results)
@@ -162,11 +171,10 @@ def dbt_seed_task(run_id: str) -> int:
 def dbt_run_task(run_id: str, select: list[str]) -> int:
     database_url = _database_url()
     recorder = RunRecorder(database_url, run_id)
-    args = ["run", *(["--select", *select] if select else [])]
     result = _timed(
         recorder,
         "dbt_run",
-        lambda: _run_dbt_logged(args, database_url),
+        lambda: _run_dbt_logged("run", database_url, select),
         models_built=lambda r: r.models_built,
     )
     if not result.success:
@@ -178,8 +186,7 @@ def dbt_run_task(run_id: str, select: list[str]) -> int:
 def dbt_test_task(run_id: str, select: list[str]) -> dict[str, Any]:
     database_url = _database_url()
     recorder = RunRecorder(database_url, run_id)
-    args = ["test", *(["--select", *select] if select else [])]
-    result = _timed(recorder, "dbt_test", lambda: _run_dbt_logged(args, database_url))
+    result = _timed(recorder, "dbt_test", lambda: _run_dbt_logged("test", database_url, select))
     recorder.tests_outcome(result.tests_passed, result.tests_failed, result.failed_tests)
     if result.failed_tests:
         raise DataTestsFailed(result.failed_tests)

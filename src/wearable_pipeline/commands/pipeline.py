@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import typer
+from rich import box
 from rich.table import Table
 
 from wearable_pipeline.commands.common import console, database_url, err_console, fail
@@ -72,7 +73,7 @@ def runs(
     if not records:
         console.print("no pipeline runs yet: start one with `wearable run`")
         return
-    table = Table(title="Pipeline runs")
+    table = Table(title="Pipeline runs", box=box.SIMPLE_HEAD)
     for column in (
         "run id",
         "started",
@@ -87,7 +88,7 @@ def runs(
     for record in records:
         table.add_row(
             str(record.run_id)[:8],
-            record.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            record.started_at.strftime("%m-%d %H:%M"),
             _status_markup(record.status),
             f"{record.duration_s:.1f}" if record.duration_s is not None else "-",
             str(record.rows_ingested),
