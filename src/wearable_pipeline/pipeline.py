@@ -82,7 +82,10 @@ def run_pipeline(settings: Settings, options: RunOptions | None = None) -> Pipel
 
     from wearable_pipeline import flow  # after configure_prefect: Prefect reads env on import
 
-    paths = options.paths or [settings.data_dir]
+    # Without explicit paths the data folder is ingested; a missing data folder means
+    # "no drops yet", not a failed load.
+    default_paths = [settings.data_dir] if Path(settings.data_dir).is_dir() else []
+    paths = options.paths or default_paths
     token = flow.DATABASE_URL.set(database_url)
     summary: dict[str, Any] = {}
     try:
