@@ -105,3 +105,23 @@ def run_pipeline(settings: Settings, options: RunOptions | None = None) -> Pipel
     finally:
         flow.DATABASE_URL.reset(token)
     return PipelineOutcome(recorder.finish("succeeded"), summary)
+
+
+def stop_temporary_prefect_server() -> None:
+    """Stop Prefect's temporary local server now, if this process started one.
+
+    Prefect otherwise stops it at interpreter exit, when a test runner may already have closed
+    the streams its last log line goes to. Calling it when no server runs does nothing.
+    """
+    import sys
+
+    if "prefect.server.api.server" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    # Deliver the logs and events still queued for the server before it goes away.
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=10)
+    SubprocessASGIServer().stop()
