@@ -20,8 +20,12 @@ COUNT_KEYS = ("received", "accepted", "deduped", "rejected")
 
 
 def serve(
-    host: str = typer.Option(None, "--host", help="Interface to bind [default: from settings]."),
-    port: int = typer.Option(None, "--port", help="TCP port [default: from settings]."),
+    host: str = typer.Option(
+        None, "--host", help="Interface to bind (default: WEARABLE_API_HOST, else 127.0.0.1)."
+    ),
+    port: int = typer.Option(
+        None, "--port", help="TCP port (default: WEARABLE_API_PORT, else 8000)."
+    ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
 ) -> None:
     """Run the event API (uvicorn) until Ctrl-C / SIGTERM, which finish in-flight requests."""
@@ -57,14 +61,22 @@ def _exit_with(code: int) -> Callable[[int, FrameType | None], None]:
 
 
 def generate_events_command(
-    users: int = typer.Option(20, "--users", min=1),
-    days: int = typer.Option(30, "--days", min=1),
-    seed: int = typer.Option(42, "--seed"),
-    url: str = typer.Option(None, "--url", help="Events endpoint [default: local API]."),
-    batch_size: int = typer.Option(500, "--batch-size", min=1),
-    duplicate_rate: float = typer.Option(0.0, "--duplicate-rate", min=0.0, max=0.99),
-    invalid_rate: float = typer.Option(0.0, "--invalid-rate", min=0.0, max=0.99),
-    api_key: str = typer.Option(None, "--api-key", envvar="WEARABLE_API_KEY"),
+    users: int = typer.Option(20, "--users", min=1, help="Users (same ids as generate-csv)."),
+    days: int = typer.Option(30, "--days", min=1, help="Days from 2024-01-01."),
+    seed: int = typer.Option(42, "--seed", help="Same seed, same events."),
+    url: str = typer.Option(
+        None, "--url", help="Events endpoint (default: http://WEARABLE_API_HOST:PORT/v1/events)."
+    ),
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Events per request."),
+    duplicate_rate: float = typer.Option(
+        0.0, "--duplicate-rate", min=0.0, max=0.99, help="Share of exact repeats (deduped)."
+    ),
+    invalid_rate: float = typer.Option(
+        0.0, "--invalid-rate", min=0.0, max=0.99, help="Share of invalid events (rejected, kept)."
+    ),
+    api_key: str = typer.Option(
+        None, "--api-key", envvar="WEARABLE_API_KEY", help="Sent as Authorization: Bearer."
+    ),
     out: Path = typer.Option(None, "--out", help="Write JSON lines here instead of posting."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
