@@ -146,14 +146,6 @@ def parse_header_line(line: str) -> list[str]:
     return fields
 
 
-@dataclass(frozen=True)
-class HeaderCandidate:
-    """A line that may be the header: its 1-based line number and its fields."""
-
-    line_number: int
-    fields: list[str]
-
-
 def read_first_lines(blocks: Iterator[Block]) -> list[bytes]:
     """At least the first MAX_HEADER_LINE + 1 lines of the file (whole blocks are taken).
 
