@@ -56,7 +56,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix="WEARABLE_",
-        env_file=".env",
+        # The project's .env, then one in the working directory (which wins).
+        env_file=(PROJECT_ROOT / ".env", ".env"),
         env_file_encoding="utf-8",
         extra="ignore",
         populate_by_name=True,

@@ -25,9 +25,18 @@ from rich.console import Console
 from rich.table import Table
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.db.connection import connect, resolve_database_url
-from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.db.connection import (
+    DatabaseUnavailableError,
+    connect,
+    resolve_database_url,
+)
+from wearable_pipeline.db.embedded import EmbeddedServerError
+from wearable_pipeline.db.migrate import MigrationError, migrate
 from wearable_pipeline.pipeline import PipelineOutcome, RunOptions, run_pipeline
+
+
+class DemoError(RuntimeError):
+    """A demo step could not run; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,17 @@ class DemoResult:
 
 def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoResult:
     """Run every part of the system once; print progress and a summary on `console`."""
-    from wearable_pipeline.events.generator import generate_events, post_events
+    from wearable_pipeline.events.generator import PostError, generate_events, post_events
     from wearable_pipeline.synth import generate_csv
 
     result = DemoResult()
     with console.status("starting the database…"):
-        database_url = resolve_database_url(settings)
-        with connect(database_url) as conn:
-            migrate(conn)
+        try:
+            database_url = resolve_database_url(settings)
+            with connect(database_url) as conn:
+                migrate(conn)
+        except (DatabaseUnavailableError, EmbeddedServerError, MigrationError) as exc:
+            raise DemoError(f"database: {exc}") from exc
     where = "DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.home}"
     console.print(f"[green]✓[/] database ready ({where})")
 
@@ -74,30 +86,40 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
         f"({config.users} users × {config.days} days) to {out_dir}"
     )
 
-    with console.status("starting the event API…"), EventApiProcess(database_url) as api:
-        console.print(f"[green]✓[/] event API up at {api.url}")
-        with console.status("posting generated events…"):
-            events = generate_events(
-                users=config.users,
-                days=config.days,
-                seed=config.seed,
-                duplicate_rate=config.duplicate_rate,
-                invalid_rate=config.invalid_rate,
-            )
-            result.events_posted = post_events(api.events_url, events, batch_size=config.batch_size)
+    try:
+        with console.status("starting the event API…"), EventApiProcess(database_url) as api:
+            console.print(f"[green]✓[/] event API up at {api.url}")
+            with console.status("posting generated events…"):
+                events = generate_events(
+                    users=config.users,
+                    days=config.days,
+                    seed=config.seed,
+                    duplicate_rate=config.duplicate_rate,
+                    invalid_rate=config.invalid_rate,
+                )
+                result.events_posted = post_events(
+                    api.events_url, events, batch_size=config.batch_size
+                )
+    except (ApiStartError, PostError) as exc:
+        raise DemoError(f"event API: {exc}") from exc
     console.print(
         "[green]✓[/] events posted: {received} received, {accepted} accepted, "
         "{deduped} deduped, {rejected} rejected; API stopped".format(**result.events_posted)
     )
 
-    # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     with console.status("running the pipeline (Prefect flow: ingest → dbt seed/run/test)…"):
-        result.outcome = run_pipeline(settings, RunOptions(paths=[Path(settings.data_dir)]))
+        # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
+        result.outcome = run_pipeline(
+            settings, RunOptions(paths=[Path(settings.data_dir)]), prefect_log_level="WARNING"
+        )
     mark = "[green]✓[/]" if result.outcome.succeeded else "[red]✗[/]"
     console.print(f"{mark} pipeline run {result.outcome.run.status}")
     print_summary(console, database_url, result)
     return result
+
+
+class ApiStartError(RuntimeError):
+    """`wearable serve` exited or did not become ready."""
 
 
 class EventApiProcess:
@@ -127,7 +149,7 @@ class EventApiProcess:
                     if self._process.stderr
                     else ""
                 )
-                raise RuntimeError(f"the event API exited at start-up:\n{stderr[-2000:]}")
+                raise ApiStartError(f"the event API exited at start-up:\n{stderr[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
                     return self
@@ -135,7 +157,7 @@ class EventApiProcess:
                 pass
             time.sleep(0.2)
         self._stop()
-        raise RuntimeError(f"the event API did not become ready within {self.startup_timeout_s} s")
+        raise ApiStartError(f"the event API did not become ready within {self.startup_timeout_s} s")
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop()

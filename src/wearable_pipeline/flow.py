@@ -47,6 +47,17 @@ class DbtStepFailed(RuntimeError):
     """A dbt command failed for a reason other than failing data tests."""
 
 
+class FilesRejected(RuntimeError):
+    """The ingest step rejected or failed on some files (the rest of the run still ran)."""
+
+    def __init__(self, rejected_files: list[str]) -> None:
+        self.rejected_files = rejected_files
+        super().__init__(
+            f"{len(rejected_files)} file(s) rejected or failed in ingest: "
+            + "; ".join(rejected_files)
+        )
+
+
 class DataTestsFailed(RuntimeError):
     """`dbt test` ran and some tests failed; `failed_tests` names them."""
 
@@ -99,6 +110,7 @@ def migrate_task(run_id: str) -> list[str]:
 @task(name="ingest", **_DB_TASK)
 def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
     from wearable_pipeline.ingest.loader import ingest_paths
+    from wearable_pipeline.ingest.report import PROBLEM_STATUSES
 
     logger = get_run_logger()
     database_url = _database_url()
@@ -120,13 +132,17 @@ def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
             file.rows_rejected,
             f" [{file.status}: {file.error}]" if file.error else f" [{file.status}]",
         )
-    if not report.ok:
-        logger.warning("some files were not loaded; see ops.file_loads and raw.rejected_rows")
+    rejected = [
+        f"{file.path}: {file.error}" for file in report.files if file.status in PROBLEM_STATUSES
+    ]
+    if rejected:
+        recorder.rejected_files(rejected)
+        logger.warning("%d file(s) not loaded; see ops.file_loads", len(rejected))
     return {
         "files": len(report.files),
         "files_loaded": report.files_loaded,
         "rows_loaded": report.rows_loaded,
-        "ok": report.ok,
+        "rejected_files": rejected,
     }
 
 
@@ -139,6 +155,9 @@ def _run_dbt_logged(command: str, database_url: str, select: list[str] | None = 
     from wearable_pipeline.transform.dbt import run_dbt
 
     logger = get_run_logger()
+    # dbt reports an unreachable database as a failed node; check first so that the task
+    # fails with DatabaseUnavailableError, the one failure its retries are meant for.
+    connect(database_url, connect_timeout=10).close()
     args = ["--quiet", command, *(["--select", *select] if select else [])]
     result = run_dbt(args, database_url=database_url, migrate_first=False)
     for node in result.node_results:
@@ -213,4 +232,9 @@ def wearable_pipeline(
     summary["models_built"] = dbt_run_task(run_id, select or [])
     if not skip_tests:
         summary["tests"] = dbt_test_task(run_id, select or [])
+    # Rejected files do not stop the models being built from everything else, but the run
+    # must not report success while a drop was refused (as `wearable ingest` exits 1).
+    rejected = summary.get("ingest", {}).get("rejected_files")
+    if rejected:
+        raise FilesRejected(rejected)
     return summary

@@ -46,7 +46,7 @@ class PipelineOutcome:
         return self.run.status == "succeeded"
 
 
-def configure_prefect(settings: Settings) -> None:
+def configure_prefect(settings: Settings, log_level: str = "INFO") -> None:
     """Prefect settings for a fully local run; must happen before `prefect` is imported.
 
     Prefect keeps its state (a SQLite database) under WEARABLE_HOME, starts a temporary local
@@ -60,21 +60,23 @@ def configure_prefect(settings: Settings) -> None:
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
         # A loaded 2-core laptop can take a while to boot the temporary server.
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_LEVEL": log_level,
         "PREFECT_UI_ENABLED": "false",
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
 
 
-def run_pipeline(settings: Settings, options: RunOptions | None = None) -> PipelineOutcome:
+def run_pipeline(
+    settings: Settings, options: RunOptions | None = None, *, prefect_log_level: str = "INFO"
+) -> PipelineOutcome:
     """Run migrate → ingest → dbt seed → dbt run → dbt test as one Prefect flow run.
 
     Returns the recorded run: status `succeeded` or `failed` (with the failing test names or
     the error). Raises only when the database cannot be reached to record the run at all.
     """
     options = options or RunOptions()
-    configure_prefect(settings)
+    configure_prefect(settings, prefect_log_level)
     database_url = resolve_database_url(settings)
     with connect(database_url) as conn:
         migrate(conn)  # so the run can be recorded; the flow's own migrate step is then a no-op
@@ -97,7 +99,7 @@ def run_pipeline(settings: Settings, options: RunOptions | None = None) -> Pipel
             skip_tests=options.skip_tests,
             select=options.select,
         )
-    except flow.DataTestsFailed as exc:
+    except (flow.DataTestsFailed, flow.FilesRejected) as exc:
         return PipelineOutcome(recorder.finish("failed", str(exc)), summary)
     except Exception as exc:
         log.exception("pipeline run failed")

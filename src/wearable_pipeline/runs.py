@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from wearable_pipeline.db.connection import connect
@@ -35,6 +36,8 @@ class PipelineRun:
     tests_failed: int = 0
     failed_tests: list[str] = field(default_factory=list)
     error: str | None = None
+    files_rejected: int = 0
+    rejected_files: list[str] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float | None:
@@ -45,7 +48,8 @@ class PipelineRun:
 
 _COLUMNS = (
     "run_id, status, started_at, finished_at, flow_run_id, options, step_durations,"
-    " files_loaded, rows_ingested, models_built, tests_passed, tests_failed, failed_tests, error"
+    " files_loaded, rows_ingested, models_built, tests_passed, tests_failed, failed_tests, error,"
+    " files_rejected, rejected_files"
 )
 
 
@@ -68,37 +72,49 @@ class RunRecorder:
             )
         return recorder
 
-    def _update(self, assignments: str, params: list[Any]) -> None:
+    def _update(self, assignments: sql.Composable, params: list[Any]) -> None:
         with connect(self.database_url, autocommit=True) as conn:
             conn.execute(
-                f"update ops.pipeline_runs set {assignments} where run_id = %s",  # type: ignore[arg-type]
+                sql.SQL("update ops.pipeline_runs set {} where run_id = %s").format(assignments),
                 [*params, self.run_id],
             )
 
+    def _set(self, **values: Any) -> None:
+        assignments = sql.SQL(", ").join(
+            sql.SQL("{} = %s").format(sql.Identifier(column)) for column in values
+        )
+        self._update(assignments, list(values.values()))
+
     def set_flow_run(self, flow_run_id: uuid.UUID | str | None) -> None:
         if flow_run_id is not None:
-            self._update("flow_run_id = %s", [str(flow_run_id)])
+            self._set(flow_run_id=str(flow_run_id))
 
     def step_finished(self, step: str, seconds: float, **counts: int) -> None:
         """Record a step's duration and any counts it produced (rows_ingested=…, …)."""
-        assignments = ["step_durations = step_durations || jsonb_build_object(%s::text, %s)"]
+        assignments: list[sql.Composable] = [
+            sql.SQL("step_durations = step_durations || jsonb_build_object(%s::text, %s)")
+        ]
         params: list[Any] = [step, round(seconds, 3)]
         for column, value in counts.items():
-            assignments.append(f"{column} = {column} + %s")
+            assignments.append(sql.SQL("{0} = {0} + %s").format(sql.Identifier(column)))
             params.append(value)
-        self._update(", ".join(assignments), params)
+        self._update(sql.SQL(", ").join(assignments), params)
 
     def tests_outcome(self, passed: int, failed: int, failed_tests: list[str]) -> None:
-        self._update(
-            "tests_passed = %s, tests_failed = %s, failed_tests = %s",
-            [passed, failed, failed_tests],
-        )
+        self._set(tests_passed=passed, tests_failed=failed, failed_tests=failed_tests)
+
+    def rejected_files(self, files: list[str]) -> None:
+        """Files the ingest step rejected or failed on, each as `path: reason`."""
+        self._set(files_rejected=len(files), rejected_files=files)
 
     def finish(self, status: str, error: str | None = None) -> PipelineRun:
-        self._update("status = %s, error = %s, finished_at = now()", [status, error])
+        self._update(sql.SQL("status = %s, error = %s, finished_at = now()"), [status, error])
         run = get_run(self.database_url, self.run_id)
         assert run is not None
         return run
+
+
+_SELECT = sql.SQL(_COLUMNS)
 
 
 def _from_row(row: tuple[Any, ...]) -> PipelineRun:
@@ -108,7 +124,7 @@ def _from_row(row: tuple[Any, ...]) -> PipelineRun:
 def get_run(database_url: str, run_id: uuid.UUID) -> PipelineRun | None:
     with connect(database_url) as conn:
         row = conn.execute(
-            f"select {_COLUMNS} from ops.pipeline_runs where run_id = %s",  # type: ignore[arg-type]
+            sql.SQL("select {} from ops.pipeline_runs where run_id = %s").format(_SELECT),
             [run_id],
         ).fetchone()
     return _from_row(row) if row else None
@@ -117,7 +133,9 @@ def get_run(database_url: str, run_id: uuid.UUID) -> PipelineRun | None:
 def recent_runs(conn: psycopg.Connection, limit: int = 10) -> list[PipelineRun]:
     """The latest runs, newest first."""
     rows = conn.execute(
-        f"select {_COLUMNS} from ops.pipeline_runs order by started_at desc limit %s",  # type: ignore[arg-type]
+        sql.SQL("select {} from ops.pipeline_runs order by started_at desc limit %s").format(
+            _SELECT
+        ),
         [limit],
     ).fetchall()
     return [_from_row(row) for row in rows]

@@ -111,7 +111,7 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
     assert again.run.rows_ingested == 0
 
 
-def test_broken_raw_row_fails_the_run_naming_the_test(
+def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     settings = _settings(fresh_database_url, tmp_path)
@@ -122,6 +122,8 @@ def test_broken_raw_row_fails_the_run_naming_the_test(
     broken.write_text(
         f"{header}\r\n9999999999,5/1/2016,-500,1.5,1.5,0,0,0,1.5,0,0,0,60,1380,1500\r\n"
     )
+    # A sleep file without its minutes columns: rejected whole, the rest still loads.
+    (broken.parent / "sleepDay_merged.csv").write_text("Id,SleepDay\n1,4/12/2016 12:00:00 AM\n")
     env = {
         **os.environ,
         "DATABASE_URL": fresh_database_url,
@@ -138,15 +140,17 @@ def test_broken_raw_row_fails_the_run_naming_the_test(
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert "failing dbt tests" in completed.stderr
     with psycopg.connect(fresh_database_url) as conn:
-        status, failed_tests, error = conn.execute(
-            "select status, failed_tests, error from ops.pipeline_runs"
+        status, failed_tests, rejected_files, rows_ingested = conn.execute(
+            "select status, failed_tests, rejected_files, rows_ingested from ops.pipeline_runs"
             " order by started_at desc limit 1"
         ).fetchone()
     assert status == "failed"
+    assert rows_ingested == 940 + 413 + 1  # the good files and the broken row all landed
     assert any("steps" in name for name in failed_tests), failed_tests
     for name in failed_tests:
         assert name in completed.stderr
-    assert error and "failed" in error
+    assert len(rejected_files) == 1 and "TotalMinutesAsleep" in rejected_files[0]
+    assert "files not loaded" in completed.stderr and "sleepDay_merged.csv" in completed.stderr
 
 
 @pytest.mark.slow

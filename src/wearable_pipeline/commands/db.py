@@ -71,9 +71,10 @@ def migrate_command() -> None:
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def psql(ctx: typer.Context) -> None:
     """Open psql on the database; extra arguments are passed to psql (e.g. -c 'select 1')."""
-    url = database_url()
+    parts = connection_parts(database_url())
     binary = str(embedded.bundled_binary("psql"))
-    os.execv(binary, [binary, url, *ctx.args])
+    # The connection goes through the environment, so a password never shows in `ps`.
+    os.execve(binary, [binary, *ctx.args], {**os.environ, **parts.as_env()})
 
 
 @db_app.command("stop")

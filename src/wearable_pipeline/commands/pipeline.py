@@ -55,6 +55,12 @@ def run(
             err_console.print("[bold red]failing dbt tests:[/]")
             for name in record.failed_tests:
                 err_console.print(f"  - {name}", highlight=False)
+        if record.rejected_files:
+            err_console.print("[bold red]files not loaded:[/]")
+            for line in record.rejected_files:
+                err_console.print(f"  - {line}", highlight=False)
+        if not record.failed_tests and not record.rejected_files:
+            err_console.print(f"[bold red]pipeline failed:[/] {record.error}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -109,9 +115,12 @@ def demo(
     Safe to run again: the same seed produces the same files and events, so a second run loads
     nothing twice (files are skipped, events deduplicated).
     """
-    from wearable_pipeline.demo import DemoConfig, run_demo
+    from wearable_pipeline.demo import DemoConfig, DemoError, run_demo
 
-    result = run_demo(get_settings(), DemoConfig(users=users, days=days, seed=seed), console)
+    try:
+        result = run_demo(get_settings(), DemoConfig(users=users, days=days, seed=seed), console)
+    except DemoError as exc:
+        raise fail(str(exc)) from exc
     if not result.succeeded:
         raise typer.Exit(1)
 
@@ -136,6 +145,7 @@ def _print_run(record: PipelineRun) -> None:
     steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in record.step_durations.items())
     table.add_row("steps", steps or "-")
     table.add_row("files loaded", str(record.files_loaded))
+    table.add_row("files rejected", str(record.files_rejected))
     table.add_row("rows ingested", str(record.rows_ingested))
     table.add_row("models built", str(record.models_built))
     table.add_row("tests passed", str(record.tests_passed))
