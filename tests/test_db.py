@@ -102,3 +102,17 @@ def test_embedded_server_starts_is_reused_and_stops(tmp_path) -> None:
     finally:
         assert embedded.stop(home)
     assert not embedded.status(home).running
+
+
+def test_cli_db_psql_runs_psql_on_the_database(cli_env) -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "wearable_pipeline.cli", "db", "psql", "-tAc", "select 40 + 2"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "42"
