@@ -166,3 +166,36 @@ def test_canonical_formats_land_in_the_same_tables(database_url: str, drop: Path
     assert load_rows(database_url, "sleep", report.files[1].load_id, "user_id, minutes_asleep") == [
         ("alice", "420")
     ]
+
+
+def test_header_columns_with_the_same_safe_name_load_into_distinct_columns(
+    database_url: str, drop: Path
+) -> None:
+    path = write(drop, "dupes.csv", "user_id,date,steps,x,X,x_2\ndora,2024-01-01,1,a,b,c\n")
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+    assert result.status == "loaded", result.error
+    assert load_rows(database_url, "daily_activity", result.load_id, "x, x_2, x_2_2") == [
+        ("a", "b", "c")
+    ]
+
+
+def _columns(url: str, table: str) -> set[str]:
+    return {
+        row[0]
+        for row in query(
+            url,
+            "select column_name from information_schema.columns"
+            " where table_schema = 'raw' and table_name = %s",
+            table,
+        )
+    }
+
+
+def test_a_file_that_does_not_load_leaves_the_table_as_it_was(
+    database_url: str, drop: Path
+) -> None:
+    # Recognised, new columns, then rejected inside the load: header only.
+    path = write(drop, "new_cols_no_rows.csv", "user_id,date,steps,never_seen_before\n")
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+    assert (result.status, result.error) == ("rejected", "line 1: header only, no data rows")
+    assert "never_seen_before" not in _columns(database_url, "daily_activity")

@@ -180,7 +180,6 @@ def ingest_file(
             if earlier:
                 raise _AlreadyLoaded(earlier)
             columns = sql_safe_names(match.header)
-            ensure_raw_table(conn, fmt.target_table, columns)
             with (bars or ProgressBars(False)).file(shown, fp.size_bytes) as bar:
                 _load(
                     conn, source, chain([leftover], blocks), match, columns, fp, stored, result, bar
@@ -268,6 +267,8 @@ def _load(
             header=match.header,
             user_id_hint=result.user_id_hint,
         )
+        # Inside the transaction: a file that fails does not leave the table widened.
+        ensure_raw_table(conn, fmt.target_table, columns)
         spool = RejectSpool(load_id)
         try:
             encoder = CopyEncoder(

@@ -28,12 +28,21 @@ def sql_safe_name(header: str) -> str:
 
 
 def sql_safe_names(headers: list[str]) -> list[str]:
-    """Names for a whole header, made unique by suffixing `_2`, `_3`, … in order of appearance."""
-    seen: dict[str, int] = {}
+    """Names for a whole header, unique and at most MAX_IDENTIFIER_LENGTH characters.
+
+    A name already taken gets the first free suffix `_2`, `_3`, … in order of appearance, with
+    the base shortened to leave room for it; a suffix never collides with a header column that
+    already has that name (`x,x,x_2` → `x`, `x_2`, `x_2_2`).
+    """
+    used: set[str] = set()
     result = []
     for header in headers:
-        base = sql_safe_name(header)
-        count = seen.get(base, 0) + 1
-        seen[base] = count
-        result.append(base if count == 1 else f"{base}_{count}")
+        base = name = sql_safe_name(header)
+        number = 1
+        while name in used:
+            number += 1
+            suffix = f"_{number}"
+            name = base[: MAX_IDENTIFIER_LENGTH - len(suffix)] + suffix
+        used.add(name)
+        result.append(name)
     return result

@@ -39,16 +39,25 @@ def ensure_raw_table(conn: psycopg.Connection, table: str, columns: Iterable[str
     """Create `raw.<table>` if missing and add any of `columns` (SQL-safe names) it lacks.
 
     Returns the columns that were added. No DDL runs when the table already has every column:
-    DDL takes locks that would queue behind a running load (and block readers behind it),
-    and this is called by every migrate and before every file. Added columns are nullable
-    `text`, so earlier rows simply have NULL there (schema evolution).
+    DDL takes an exclusive lock on the table until the transaction ends, and this is called
+    by every migrate and before every file. Added columns are nullable `text`, so earlier rows
+    simply have NULL there (schema evolution).
+
+    Called inside a file's load transaction, so a file that fails leaves the table as it was
+    (DDL is transactional in PostgreSQL). When DDL is needed, an advisory lock on the table
+    (held to the end of the caller's transaction) serialises it: a concurrent load that wants
+    the same table or column waits, then sees it committed instead of colliding in the catalog.
     """
     wanted = list(dict.fromkeys(columns))
     existing = set(existing_columns(conn, table))
-    added = [col for col in wanted if col not in existing]
-    if existing and not added:
+    if existing and existing.issuperset(wanted):
         return []
     with conn.transaction():
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"raw-table-ddl:{table}"]
+        )
+        existing = set(existing_columns(conn, table))  # what a concurrent load has committed
+        added = [col for col in wanted if col not in existing]
         if not existing:
             lineage = sql.SQL(", ").join(
                 sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(definition))  # type: ignore[arg-type]
