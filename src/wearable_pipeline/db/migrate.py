@@ -1,8 +1,9 @@
 """Numbered SQL migrations, applied in order, once, and safe to run on every command.
 
-Each file in `migrations/` named `NNNN_description.sql` is applied in its own transaction and
-recorded in `ops.schema_migrations` with a checksum. An advisory lock serialises concurrent
-callers (two CLI commands, the API and the flow starting together).
+Each file in `migrations/` named `NNNN_description.sql` is applied in its own savepoint and
+recorded in `ops.schema_migrations` with a checksum, all inside one transaction that holds an
+advisory lock: concurrent callers (two CLI commands, the API and the flow starting together)
+wait for each other, and a failing migration leaves the schema as it was.
 """
 
 from __future__ import annotations
