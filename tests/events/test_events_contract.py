@@ -116,3 +116,35 @@ def test_a_broken_schema_file_stops_start_up(tmp_path: Path) -> None:
     (tmp_path / "identify.json").unlink()
     with pytest.raises(ContractError, match=r"identify\.json: schema file missing"):
         load_contract(tmp_path)
+
+
+FAST_PATH_CASES = {
+    "upper-case id": {"event_id": "123E4567-E89B-12D3-A456-426614174000"},
+    "lower-case t and z": {"client_ts": "2024-01-01t08:30:00.123z"},
+    "offset": {"client_ts": "2024-01-01T08:30:00+05:30"},
+    "major 2": {"schema_version": "2.0.0"},
+    "major 01": {"schema_version": "01.2.3"},
+    "no such day": {"client_ts": "2024-02-30T08:30:00Z"},
+    "hour 24": {"client_ts": "2024-01-01T24:00:00Z"},
+    "nanoseconds": {"client_ts": "2024-01-01T08:30:00.123456789Z"},
+    "unknown zone": {"timezone": "Mars/Olympus_Mons"},
+    "known zone": {"timezone": "Europe/Berlin"},
+    "NUL": {"page": "a\u0000b"},
+    "anonymous only": {"user_id": None},
+}
+
+
+@pytest.mark.parametrize("overrides", FAST_PATH_CASES.values(), ids=list(FAST_PATH_CASES))
+def test_fast_path_agrees_with_the_full_python_rules(overrides: dict) -> None:
+    """`check` on a schema-valid event answers exactly what `_python_rules` says."""
+    import orjson
+
+    contract = load_contract(SCHEMA_DIR)
+    event = make_event(**{k: v for k, v in overrides.items() if v is not None})
+    if overrides.get("user_id", "") is None:
+        event.pop("user_id")
+        event["anonymous_id"] = "anon-1"
+    checked, errors = contract._python_rules(event)
+    outcome = contract.check(event, orjson.dumps(event))
+    assert outcome == (errors or checked)
+    assert contract.check(event) == outcome  # without the serialisation: same answer

@@ -56,7 +56,9 @@ class Resources:
     api_keys: frozenset[str]
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a thread
+    # hop (and GIL hand-over) on every request for what is one attribute lookup.
     return request.app.state.resources
 
 

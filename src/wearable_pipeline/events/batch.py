@@ -29,7 +29,7 @@ class BatchTooLargeError(ValueError):
 @dataclass(frozen=True, slots=True)
 class ValidRow:
     checked: CheckedEvent
-    event_json: str  # the event as sent, re-serialised compactly for jsonb
+    event_json: bytes  # the event as sent, re-serialised compactly (UTF-8 JSON) for jsonb
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def prepare_batch(events: list[Any], contract: Contract, *, max_event_bytes: int
                 batch.deduped_in_batch += 1
                 continue
             seen.add(outcome.event_id)
-            batch.valid.append(ValidRow(outcome, encoded.decode()))
+            batch.valid.append(ValidRow(outcome, encoded))
         else:
             batch.rejected.append(_rejected(index, event, encoded, outcome))
     # One lock order for every writer: two requests with overlapping ids cannot deadlock.

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.types.json import Jsonb
 
 from wearable_pipeline.events.batch import PreparedBatch
 
@@ -87,7 +88,7 @@ class BatchResult:
 def batch_params(
     batch: PreparedBatch, *, batch_id: uuid.UUID, request_id: str, started: float
 ) -> dict[str, Any]:
-    """The parameters of WRITE_BATCH_SQL: the accepted and the rejected rows as JSON text.
+    """The parameters of WRITE_BATCH_SQL: the accepted and the rejected rows as jsonb.
 
     Each event is embedded as the bytes it was already serialised to (`orjson.Fragment`), so
     nothing is encoded twice.
@@ -119,8 +120,9 @@ def batch_params(
         "request_id": request_id,
         "received": batch.received,
         "elapsed_ms": (time.perf_counter() - started) * 1000,
-        "rows": orjson.dumps(rows).decode(),
-        "rejects": orjson.dumps(rejects).decode(),
+        # jsonb parameters, sent as the bytes orjson made (no decode to str and re-encode)
+        "rows": Jsonb(rows, dumps=orjson.dumps),
+        "rejects": Jsonb(rejects, dumps=orjson.dumps),
     }
 
 
