@@ -70,12 +70,13 @@ def test_missing_required_columns_are_listed(database_url: str, drop: Path) -> N
 def test_bad_rows_go_to_rejected_rows_and_the_rest_loads(database_url: str, drop: Path) -> None:
     report, result = _one(database_url, BAD / "sleep_bad_rows.csv", drop)
     assert report.ok
-    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 2, 3)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 3, 4)
     assert load_rows(
         database_url, "sleep", result.load_id, "total_minutes_asleep, _row_number"
     ) == [
         ("327", 2),
         ("700", 6),
+        ("444", 8),
     ]
     rejected = query(
         database_url,
@@ -95,7 +96,43 @@ def test_bad_rows_go_to_rejected_rows_and_the_rest_loads(database_url: str, drop
     assert bytes(raw_bytes) == b"15039\xff0366,4/16/2016 12:00:00 AM,2,340,367"
     assert raw_line == "15039\ufffd0366,4/16/2016 12:00:00 AM,2,340,367"
     assert reason.startswith("bytes that are not UTF-8 (first: 0xFF at character 6")
+    # Postgres text cannot hold NUL: the row is kept as bytes, its text shows U+FFFD.
+    line, raw_line, raw_bytes, reason = rejected[3]
+    assert line == 7
+    assert bytes(raw_bytes) == b"1503960366,4/18/2016 12:00:00 AM,1,31\x000,330"
+    assert raw_line == "1503960366,4/18/2016 12:00:00 AM,1,31\ufffd0,330"
+    assert reason == "NUL byte at character 38; text columns cannot hold it"
     assert result.row_errors[0] == "line 3: expected 5 fields as in the header, found 4"
+    assert result.row_errors[3] == "line 7: NUL byte at character 38; text columns cannot hold it"
+
+
+def test_a_nul_byte_in_an_otherwise_plain_file_rejects_only_its_row(
+    database_url: str, drop: Path
+) -> None:
+    rows = [f"1503960366,4/{day}/2016 12:00:00 AM,1,{day},400" for day in range(1, 8)]
+    rows[3] = rows[3].replace(",1,", ",\x00,")
+    header = "Id,SleepDay,TotalSleepRecords,TotalMinutesAsleep,TotalTimeInBed"
+    path = write(drop, "nul.csv", header + "\n" + "\n".join(rows) + "\n")
+    _, result = _one(database_url, path, drop)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 6, 1)
+    assert result.row_errors == ["line 5: NUL byte at character 33; text columns cannot hold it"]
+    assert [n for (n,) in load_rows(database_url, "sleep", result.load_id, "_row_number")] == [
+        2,
+        3,
+        4,
+        6,
+        7,
+        8,
+    ]
+
+
+def test_a_nul_byte_in_a_header_still_gets_a_manifest_row(database_url: str, drop: Path) -> None:
+    path = write(drop, "nul_header.csv", "Date\x00,Mystery\n2024-01-01,1\n")
+    _, result = _one(database_url, path, drop)
+    assert result.status == "unrecognised"
+    assert query(
+        database_url, "select header from ops.file_loads where sha256 = %s", result.sha256
+    ) == [(["Date\ufffd", "Mystery"],)]
 
 
 def test_a_path_that_does_not_exist_fails_clearly(database_url: str, drop: Path) -> None:

@@ -76,6 +76,24 @@ def test_bare_carriage_return_in_a_field_is_rejected_not_split(tmp_path: Path) -
     assert rejects[0].line_number == 2 and rejects[0].reason.startswith("unreadable CSV")
 
 
+@pytest.mark.parametrize("block_size", [16, 1 << 20])
+def test_nul_byte_sends_the_block_row_by_row_and_rejects_only_its_row(
+    tmp_path: Path, block_size: int
+) -> None:
+    path = write(tmp_path, "nul.csv", "a,b\r\n1,2\r\n3,4\x005\r\n6,7\r\n")
+    out, rejects = _encode(path, block_size, 2)
+    assert b"\x00" not in out
+    assert _records(out) == [["1", "2", "2", "9", "f", "\\N"], ["6", "7", "4", "9", "f", "\\N"]]
+    assert rejects == [
+        RejectedRow(
+            line_number=3,
+            raw_line="3,4\ufffd5",
+            raw_bytes=b"3,4\x005",
+            reason="NUL byte at character 4; text columns cannot hold it",
+        )
+    ]
+
+
 def test_user_id_hint_rules(tmp_path: Path) -> None:
     drop = tmp_path / "data"
     assert folder_user_hint(drop / "alice" / "oura.csv", drop) == "alice"

@@ -17,6 +17,15 @@ import psycopg
 from wearable_pipeline.ingest.source import Fingerprint
 
 
+def _text(value: str | None) -> str | None:
+    """A value PostgreSQL text can hold: a NUL byte (from a header) shown as U+FFFD."""
+    return value.replace("\x00", "\ufffd") if value else value
+
+
+def _texts(values: list[str] | None) -> list[str | None] | None:
+    return None if values is None else [_text(value) for value in values]
+
+
 @dataclass(frozen=True)
 class EarlierLoad:
     load_id: int
@@ -72,7 +81,7 @@ def start_load(
             fingerprint.sha256,
             source_format,
             target_table,
-            header,
+            _texts(header),
             user_id_hint,
         ],
     ).fetchone()
@@ -125,9 +134,9 @@ def record_outcome(
             source_format,
             target_table,
             status,
-            header,
+            _texts(header),
             user_id_hint,
-            message,
+            _text(message),
             started_at,
             started_at,
         ],

@@ -2,13 +2,14 @@
 
 Two paths, same result:
 
-- the fast path takes a whole block at once when it has no quote character, only `\\n` or
-  `\\r\\n` line ends, valid UTF-8 and the header's field count on every line — the shape of
-  every real Fitbit export. It works on the block as one string (escape, `,` → tab, split),
-  so the per-row Python work is one `str.count` and one format call;
+- the fast path takes a whole block at once when it has no quote character, no NUL byte,
+  only `\\n` or `\\r\\n` line ends, valid UTF-8 and the header's field count on every line —
+  the shape of every real Fitbit export. It works on the block as one string (escape, `,` →
+  tab, split), so the per-row Python work is one `str.count` and one format call;
 - the slow path feeds the lines to `csv.reader` (quoted fields with commas, quotes and line
-  breaks, blank lines, rows with the wrong field count, bytes that are not UTF-8), one record
-  at a time, keeping the physical lines of each record so a rejected row is stored as it was.
+  breaks, blank lines, rows with the wrong field count, bytes that are not UTF-8, NUL bytes
+  that PostgreSQL text cannot hold), one record at a time, keeping the physical lines of each
+  record so a rejected row is stored as it was.
 
 A record that spans blocks simply keeps the slow path reading into the next block. Every
 value is sent as text (`''` for an empty field, never NULL), so nothing is lost or reinterpreted.
@@ -30,8 +31,10 @@ class RejectedRow:
     """A record that could not be loaded, kept as it was in the file.
 
     line_number: 1-based physical line where the record starts.
-    raw_line:    the record's text without its final line end (bad bytes shown as U+FFFD).
-    raw_bytes:   the exact bytes, when they were not valid UTF-8 (else None: raw_line is exact).
+    raw_line:    the record's text without its final line end (bytes that are not UTF-8, and
+                 NUL bytes, shown as U+FFFD).
+    raw_bytes:   the exact bytes, when raw_line is not exact (bytes that are not UTF-8, or a
+                 NUL byte); else None.
     reason:      what is wrong and what was expected.
     """
 
@@ -109,7 +112,14 @@ def _undecodable_reason(text: str) -> str:
     return "bytes that are not UTF-8"
 
 
+def _nul_reason(text: str) -> str:
+    return f"NUL byte at character {text.index(NUL) + 1}; text columns cannot hold it"
+
+
 _COMMA_TO_TAB = bytes.maketrans(b",", b"\t")
+# PostgreSQL text cannot hold U+0000: COPY would fail the whole file on it.
+NUL = "\x00"
+_REPLACEMENT = "\ufffd"
 
 
 class CopyEncoder:
@@ -162,8 +172,8 @@ class CopyEncoder:
         """
         data = block.data
         separators = self.field_count - 1
-        if not data or b'"' in data or separators == 0:
-            return None
+        if not data or b'"' in data or b"\x00" in data or separators == 0:
+            return None  # quoting, or a NUL byte to reject: go row by row
         if not data.isascii():
             try:
                 data.decode("utf-8")
@@ -213,6 +223,9 @@ class CopyEncoder:
             except UnicodeEncodeError:
                 self._reject(feed, _undecodable_reason(raw))
                 continue
+            if NUL in raw:
+                self._reject(feed, _nul_reason(raw))
+                continue
             if len(fields) != self.field_count:
                 self._reject(
                     feed,
@@ -233,15 +246,15 @@ class CopyEncoder:
         data = raw.encode("utf-8", "surrogateescape")
         try:
             raw.encode("utf-8")
-            raw_bytes = None
+            exact = NUL not in raw
         except UnicodeEncodeError:
-            raw_bytes = data
+            exact = False
         self.rejected += 1
         self._on_reject(
             RejectedRow(
                 line_number=feed.record_start,
-                raw_line=data.decode("utf-8", "replace"),
-                raw_bytes=raw_bytes,
-                reason=reason,
+                raw_line=data.decode("utf-8", "replace").replace(NUL, _REPLACEMENT),
+                raw_bytes=None if exact else data,
+                reason=reason.replace(NUL, _REPLACEMENT),
             )
         )
