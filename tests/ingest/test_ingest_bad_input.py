@@ -52,9 +52,10 @@ def test_unknown_format_is_reported_with_the_known_formats_whatever_its_name(
         assert fmt.name in result.error
     assert query(
         database_url,
-        "select status, source_format, header from ops.file_loads where sha256 = %s",
+        "select status, source_format, header, error, message from ops.file_loads"
+        " where sha256 = %s",
         result.sha256,
-    ) == [("skipped", None, ["Date", "Steps", "Heart Points"])]
+    ) == [("unrecognised", None, ["Date", "Steps", "Heart Points"], result.error, None)]
 
 
 def test_missing_required_columns_are_listed(database_url: str, drop: Path) -> None:

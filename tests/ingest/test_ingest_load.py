@@ -90,10 +90,18 @@ def test_a_changed_file_loads_as_a_new_version(database_url: str, drop: Path) ->
 
 def test_same_content_under_another_name_is_not_loaded_again(database_url: str, drop: Path) -> None:
     content = f"{ACTIVITY_HEADER}\n{activity_row(steps=77)}\n"
-    first = ingest_paths(database_url, [write(drop, "a.csv", content)], drop_dir=drop).files[0]
-    again = ingest_paths(database_url, [write(drop, "b.csv", content)], drop_dir=drop).files[0]
+    a, b = write(drop, "a.csv", content), write(drop, "b.csv", content)
+    first = ingest_paths(database_url, [a], drop_dir=drop).files[0]
+    again = ingest_paths(database_url, [b], drop_dir=drop).files[0]
     assert (first.status, again.status) == ("loaded", "skipped")
-    assert again.load_id == first.load_id and "already loaded" in (again.message or "")
+    assert again.load_id == first.load_id and again.error is None
+    assert again.message == f"same content already loaded as load {first.load_id} ({a})"
+    # In the manifest too, a skip is a note, not an error.
+    assert query(
+        database_url,
+        "select status, error, message from ops.file_loads where path = %s",
+        str(b.resolve()),
+    ) == [("skipped", None, again.message)]
 
 
 def test_encodings_line_ends_quoting_and_gzip(database_url: str, drop: Path) -> None:

@@ -60,7 +60,7 @@ class FileRejected(Exception):
 
 class _AlreadyLoaded(Exception):
     def __init__(self, earlier: manifest.EarlierLoad) -> None:
-        super().__init__(f"same content already loaded (load {earlier.load_id}, {earlier.path})")
+        super().__init__(f"same content already loaded as load {earlier.load_id} ({earlier.path})")
         self.earlier = earlier
 
 
@@ -140,24 +140,26 @@ def ingest_file(
         return result
     result.sha256, result.size_bytes = fp.sha256, fp.size_bytes
 
-    def record(status: str, message: str | None, **extra: object) -> None:
+    def record(status: str, text: str | None, **extra: object) -> None:
+        """The outcome of a file that did not load: a skip's text is a note, others' an error."""
         result.status = status
         if status == "skipped":
-            result.message = message
+            result.message = text
         else:
-            result.error = message
+            result.error = text
         try:
             with conn.transaction():
                 manifest.record_outcome(
                     conn,
                     path=stored,
                     fingerprint=fp,
-                    status="skipped" if status == "unrecognised" else status,
+                    status=status,
                     started_at=started_at,
                     source_format=result.source_format,
                     target_table=result.target_table,
                     user_id_hint=result.user_id_hint,
-                    message=message,
+                    error=result.error,
+                    message=result.message,
                     **extra,  # type: ignore[arg-type]
                 )
         except psycopg.Error as exc:  # the database itself is the problem: say so, go on
@@ -195,8 +197,11 @@ def ingest_file(
         # Another run committed the same content between our check and our insert.
         earlier = manifest.earlier_load(conn, str(result.target_table), fp.sha256)
         record(
-            "skipped", f"same content already loaded (load {earlier.load_id if earlier else '?'})"
+            "skipped",
+            f"same content already loaded as load {earlier.load_id if earlier else '?'}"
+            " by a concurrent run",
         )
+        result.load_id = earlier.load_id if earlier else None
     except (OSError, psycopg.Error) as exc:
         record("failed", f"{type(exc).__name__}: {str(exc).strip()}")
     finally:

@@ -106,36 +106,41 @@ def record_outcome(
     conn: psycopg.Connection,
     *,
     path: str,
-    fingerprint: Fingerprint,
+    fingerprint: Fingerprint | None,
     status: str,
     started_at: datetime,
     source_format: str | None = None,
     target_table: str | None = None,
     header: list[str] | None = None,
     user_id_hint: str | None = None,
+    error: str | None = None,
     message: str | None = None,
 ) -> int:
-    """Insert the manifest row of a file that did not load (skipped, rejected, failed).
+    """Insert the manifest row of a file that did not load (skipped, unrecognised, rejected,
+    failed).
 
-    `message` goes to the `error` column: the reason, or for a skip the earlier load.
+    `error` says what went wrong (or why the file is not one of ours); `message` is a note
+    about a file that is fine (a skip names the earlier load). `fingerprint` is None for a
+    file that could not be read: its size and sha256 are unknown.
     """
     row = conn.execute(
         "insert into ops.file_loads"
         " (path, file_name, size_bytes, sha256, source_format, target_table, status, header,"
-        "  user_id_hint, error, started_at, finished_at, duration_ms)"
-        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(),"
+        "  user_id_hint, error, message, started_at, finished_at, duration_ms)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(),"
         "  extract(epoch from clock_timestamp() - %s) * 1000)"
         " returning load_id",
         [
             path,
             path.rsplit("/", 1)[-1],
-            fingerprint.size_bytes,
-            fingerprint.sha256,
+            fingerprint.size_bytes if fingerprint else None,
+            fingerprint.sha256 if fingerprint else None,
             source_format,
             target_table,
             status,
             _texts(header),
             user_id_hint,
+            _text(error),
             _text(message),
             started_at,
             started_at,
