@@ -6,10 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from wearable_pipeline.ingest.formats import FORMATS, SourceFormat
-from wearable_pipeline.ingest.loader import ingest_paths
+from wearable_pipeline.ingest.loader import ingest_file, ingest_paths
 
 from .helpers import BAD, load_rows, query, write
 
@@ -199,3 +200,35 @@ def test_multi_user_files_get_no_folder_hint(database_url: str, drop: Path) -> N
     path.write_bytes(path.read_bytes().replace(b"700", b"701"))
     _, result = _one(database_url, path, drop)
     assert result.user_id_hint is None
+
+
+def test_a_file_that_cannot_be_read_is_recorded_as_failed(database_url: str, drop: Path) -> None:
+    (drop / "dangling.csv").symlink_to(drop / "gone.csv")
+    report = ingest_paths(database_url, [drop], drop_dir=drop)
+    [result] = report.files
+    assert not report.ok
+    assert (result.status, result.error) == (
+        "failed",
+        "cannot read the file: No such file or directory",
+    )
+    assert query(
+        database_url,
+        "select status, error, size_bytes, sha256 from ops.file_loads where path = %s",
+        str((drop / "dangling.csv").resolve()),
+    ) == [("failed", result.error, None, None)]
+
+
+def test_a_path_that_stops_being_a_file_is_recorded_as_failed(
+    database_url: str, drop: Path
+) -> None:
+    # Found as a file, a folder by the time it is read (the race discovery cannot close).
+    folder = drop / "now_a_folder.csv"
+    folder.mkdir()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        result = ingest_file(conn, folder, drop_dir=drop)
+    assert (result.status, result.error) == ("failed", "cannot read the file: Is a directory")
+    assert query(
+        database_url,
+        "select status, error from ops.file_loads where path = %s",
+        str(folder.resolve()),
+    ) == [("failed", result.error)]

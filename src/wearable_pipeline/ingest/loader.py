@@ -133,12 +133,7 @@ def ingest_file(
     shown = display_path(path)
     stored = str(Path(path).resolve())
     result = FileResult(path=shown, status="failed")
-    try:
-        fp = fingerprint(path)
-    except OSError as exc:
-        result.error = f"cannot read the file: {exc.strerror or exc}"
-        return result
-    result.sha256, result.size_bytes = fp.sha256, fp.size_bytes
+    fp: Fingerprint | None = None
 
     def record(status: str, text: str | None, **extra: object) -> None:
         """The outcome of a file that did not load: a skip's text is a note, others' an error."""
@@ -164,6 +159,14 @@ def ingest_file(
                 )
         except psycopg.Error as exc:  # the database itself is the problem: say so, go on
             log.warning("could not record the file in ops.file_loads", extra={"error": str(exc)})
+
+    try:
+        fp = fingerprint(path)
+    except OSError as exc:  # permission denied, a dangling link, gone since discovery, …
+        record("failed", f"cannot read the file: {exc.strerror or exc}")
+        result.duration_s = round(time.monotonic() - started, 3)
+        return result
+    result.sha256, result.size_bytes = fp.sha256, fp.size_bytes
 
     try:
         with CsvSource(path) as source:

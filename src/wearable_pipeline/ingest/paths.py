@@ -2,7 +2,9 @@
 
 Folders are walked recursively for `*.csv` and `*.csv.gz` (any case), skipping hidden files and
 folders, in sorted order so runs are reproducible. A file named explicitly is always taken,
-whatever its name: the format is decided by the header, never by the name.
+whatever its name: the format is decided by the header, never by the name. A dangling symbolic
+link is taken like a file, so that the run reports it (and records it as failed) instead of
+passing over it in silence.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def _looks_like_csv(path: Path) -> bool:
     return path.name.lower().endswith(CSV_SUFFIXES)
 
 
+def _is_dangling_link(path: Path) -> bool:
+    return path.is_symlink() and not path.exists()
+
+
 def discover(paths: Iterable[Path]) -> Discovered:
     """Expand files and folders into the list of files to ingest (each once)."""
     files: list[Path] = []
@@ -41,11 +47,11 @@ def discover(paths: Iterable[Path]) -> Discovered:
             found = sorted(
                 candidate
                 for candidate in path.rglob("*")
-                if candidate.is_file()
+                if (candidate.is_file() or _is_dangling_link(candidate))
                 and _looks_like_csv(candidate)
                 and not _is_hidden(candidate, path)
             )
-        elif path.is_file():
+        elif path.is_file() or _is_dangling_link(path):
             found = [path]
         else:
             missing.append(path)
