@@ -4,7 +4,7 @@
         unique_key=['user_id', 'summary_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_rebuilt() }}',
         indexes=[
             {'columns': ['user_id', 'summary_date'], 'unique': True},
             {'columns': ['dbt_updated_at']},
@@ -22,23 +22,29 @@
     Incremental: staging rows carry the time of the run that wrote them (dbt_loaded_at); a run
     recomputes exactly the user-days that staging rows written since this model's last run
     touch, from all of those days' staging rows.
+
+    The import CTEs are `not materialized`: each is read twice on incremental runs (to find
+    the changed days and to recompute them), and PostgreSQL would otherwise materialise a
+    CTE used twice - a full copy of every staging table, the indexes out of reach - on every
+    run. Inlined, the changed days come from the dbt_loaded_at indexes and each day's rows
+    from the (user_id, date) indexes.
 -#}
 
 with
 
-daily_activity as (
+daily_activity as not materialized (
 
     select * from {{ ref('stg_daily_activity') }}
 
 ),
 
-sleep as (
+sleep as not materialized (
 
     select * from {{ ref('stg_sleep') }}
 
 ),
 
-events as (
+events as not materialized (
 
     select * from {{ ref('stg_events') }}
 

@@ -4,7 +4,7 @@
         unique_key='event_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_rebuilt() }}',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['received_at']},

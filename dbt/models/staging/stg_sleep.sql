@@ -4,7 +4,7 @@
         unique_key=['user_id', 'sleep_date', 'source_format'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='analyze {{ this }}',
+        post_hook='{{ analyze_if_rebuilt() }}',
         indexes=[
             {'columns': ['user_id', 'sleep_date']},
             {'columns': ['load_id']},
@@ -24,7 +24,9 @@
 
 with
 
-source as (
+-- not materialized: incremental runs read it twice (new loads, competing older rows), and
+-- PostgreSQL would otherwise copy the whole raw table first instead of using its indexes
+source as not materialized (
 
     select * from {{ source('raw', 'sleep') }}
 
