@@ -7,7 +7,11 @@ Events arrive realistically: received_at a few seconds after client_ts, spread o
 year, so the incremental run's look-back window holds only the newly arrived events.
 
 Then 1% more events (10,000) arrive and `dbt build` runs again. Target (issue 4): the
-incremental build costs at most 15% of the full one.
+incremental build costs at most 15% of the full one. Both builds are whole `dbt build`s
+(seed, models, unit tests and every data test over whole tables); the project is parsed once
+beforehand, untimed, so both reuse the saved manifest as a user's second run would.
+`incremental_share` compares the builds' wall time; `incremental_models_share` only the
+models' own time.
 
 Runs on a private embedded PostgreSQL in a temporary folder (or BENCH_DATABASE_URL, a server
 where it may create a database). Not a test: `python bench/transform.py [--users N]
@@ -117,6 +121,17 @@ def _run(url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     settings = Settings(_env_file=None, database_url=url, home=work / "home")  # type: ignore[call-arg]
     target = work / "dbt-target"
+    # Both builds start warm, like a user's second run: the project is parsed once (untimed)
+    # with the same connection environment as the builds, so each build reuses the saved
+    # manifest (partial parsing) instead of one paying for a full parse. A different
+    # environment (another database, no WEARABLE_DB_* variables) would make dbt re-parse
+    # everything ("Unable to do partial parsing because profile has changed").
+    started = time.perf_counter()
+    parsed = run_dbt(["--quiet", "parse"], settings, database_url=url, target_path=target)
+    if not parsed.success:
+        raise SystemExit(f"dbt parse failed: {parsed.error}")
+    figures["warm_up_parse_s"] = round(time.perf_counter() - started, 2)
+    figures["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
     full = _timed_build(settings, target)
     figures["full_build_s"] = round(full.elapsed_seconds, 2)
     figures["full_build_models_s"] = _model_seconds(full)
@@ -131,6 +146,7 @@ def _run(url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     figures["incremental_build_ok"] = incremental.success
     figures["incremental_build_summary"] = incremental.summary()
 
+    figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     figures["incremental_share"] = round(incremental.elapsed_seconds / full.elapsed_seconds, 3)
     figures["incremental_models_share"] = round(
         figures["incremental_build_models_s"] / max(figures["full_build_models_s"], 1e-9), 3
