@@ -6,7 +6,11 @@ import gzip
 import shutil
 from pathlib import Path
 
+import pytest
+
+from wearable_pipeline.ingest import loader
 from wearable_pipeline.ingest.loader import ingest_paths
+from wearable_pipeline.ingest.source import CsvSource, Fingerprint, fingerprint
 
 from .helpers import ACTIVITY_HEADER, FITBIT, activity_row, load_rows, query, write
 
@@ -207,3 +211,48 @@ def test_a_file_that_does_not_load_leaves_the_table_as_it_was(
     result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
     assert (result.status, result.error) == ("rejected", "line 1: header only, no data rows")
     assert "never_seen_before" not in _columns(database_url, "daily_activity")
+
+
+def test_a_file_changed_between_fingerprint_and_load_is_rolled_back(
+    database_url: str, drop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(drop, "moving.csv", f"{ACTIVITY_HEADER}\r\n{activity_row(steps=31)}\r\n")
+    fingerprinted = fingerprint(path)
+
+    def fingerprint_then_change(file: Path) -> Fingerprint:
+        """The seam: the file is rewritten right after the loader fingerprints it."""
+        seen = fingerprint(file)
+        write(drop, "moving.csv", f"{ACTIVITY_HEADER}\r\n{activity_row(steps=32)}\r\n")
+        return seen
+
+    monkeypatch.setattr(loader, "fingerprint", fingerprint_then_change)
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+    monkeypatch.undo()
+
+    assert (result.status, result.error, result.load_id) == (
+        "failed",
+        "file changed while loading; retry",
+        None,
+    )
+    assert result.sha256 == fingerprinted.sha256
+    assert query(database_url, "select count(*) from raw.daily_activity where total_steps = '32'")[
+        0
+    ] == (0,)
+    assert query(
+        database_url, "select status, error from ops.file_loads where sha256 = %s", result.sha256
+    ) == [("failed", result.error)]
+    again = ingest_paths(database_url, [path], drop_dir=drop).files[0]  # the retry
+    assert again.status == "loaded" and again.sha256 != fingerprinted.sha256
+    assert load_rows(database_url, "daily_activity", again.load_id, "total_steps") == [("32",)]
+
+
+def test_the_source_hashes_the_bytes_it_reads_plain_or_gzip(drop: Path) -> None:
+    for name, content in (
+        ("plain.csv", f"{ACTIVITY_HEADER}\n{activity_row()}\n".encode()),
+        ("packed.csv.gz", gzip.compress(f"{ACTIVITY_HEADER}\n{activity_row()}\n".encode())),
+    ):
+        path = write(drop, name, content)
+        with CsvSource(path, block_size=16) as source:
+            for _ in source.blocks():
+                pass
+            assert source.fingerprint() == fingerprint(path)

@@ -1,9 +1,11 @@
 """Loading CSV files into their raw tables: the one generic loader behind `wearable ingest`.
 
 Per file: fingerprint (size, sha256) → recognise the header against the format registry →
-check required columns and the user id → add any new column to the raw table → in one
-transaction: lock the content, skip it if already loaded, insert the manifest row, COPY the
-rows (streaming, block by block), COPY the rejected rows, record the counts, commit.
+check required columns and the user id → in one transaction: lock the content, skip it if
+already loaded, insert the manifest row, add any new column to the raw table, COPY the rows
+(streaming, block by block, hashing the bytes as they are read), check that the bytes read
+are the fingerprinted ones (else roll back: the file changed while loading), COPY the
+rejected rows, record the counts, commit.
 
 A process killed mid-file leaves nothing of that file: the rows, the rejects and the
 manifest row are in the same uncommitted transaction, which Postgres rolls back when the
@@ -56,6 +58,10 @@ LINEAGE_COPY_COLUMNS = ("_row_number", "_load_id", "_source_format", "_user_id_h
 
 class FileRejected(Exception):
     """The file is unusable as a whole; the message names the line and the problem."""
+
+
+class FileChanged(Exception):
+    """The bytes loaded are not the ones fingerprinted: the file changed during the load."""
 
 
 class _AlreadyLoaded(Exception):
@@ -193,6 +199,8 @@ def ingest_file(
         record("unrecognised", str(exc), header=exc.header)
     except (FileRejected, SourceError) as exc:
         record("rejected", str(exc))
+    except FileChanged as exc:
+        record("failed", str(exc))
     except _AlreadyLoaded as exc:
         record("skipped", str(exc), header=None)
         result.load_id = exc.earlier.load_id
@@ -290,6 +298,9 @@ def _load(
             )
             with conn.cursor() as cursor, cursor.copy(statement) as copy:
                 stream_into(copy, encoder.encode(blocks), lambda: bar.update(source.position()))
+            if source.fingerprint() != fp:
+                # The lock, the duplicate check and the manifest row are all about `fp`.
+                raise FileChanged("file changed while loading; retry")
             if encoder.rows + encoder.rejected == 0:
                 raise FileRejected(f"line {match.line_number}: header only, no data rows")
             spool.copy_into(conn)

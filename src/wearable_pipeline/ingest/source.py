@@ -4,6 +4,10 @@ Files are read in fixed-size blocks cut at the last newline, so memory stays bou
 the file size, and every block holds whole physical lines (a `\\n` byte never occurs inside a
 multi-byte UTF-8 character, so cutting there is safe before decoding). Gzip is recognised by
 its magic bytes, not by the `.gz` suffix.
+
+The bytes are hashed as they are read, so a load can check that the rows it copied came from
+the content it fingerprinted beforehand (and locked, and recorded): a file that changes in
+between is caught instead of being recorded under a hash its rows do not match.
 """
 
 from __future__ import annotations
@@ -44,6 +48,29 @@ def fingerprint(path: Path) -> Fingerprint:
     return Fingerprint(size_bytes=size, sha256=digest.hexdigest())
 
 
+class _HashingReader:
+    """A binary file's bytes as they are read, counted and hashed on the way."""
+
+    mode = "rb"  # what GzipFile asks a file object for
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._digest.update(data)
+        self.size += len(data)
+        return data
+
+    def fingerprint(self) -> Fingerprint:
+        """Read whatever is left, then the size and sha256 of everything read."""
+        while self.read(BLOCK_SIZE):
+            pass
+        return Fingerprint(size_bytes=self.size, sha256=self._digest.hexdigest())
+
+
 @dataclass(frozen=True)
 class Block:
     """Whole physical lines of a file, as bytes (decoding is the row encoder's business).
@@ -61,16 +88,19 @@ class CsvSource:
 
     Use as a context manager. `position()` is the byte offset in the file on disk, for
     progress bars (compressed bytes for gzip, so it ends at the file size either way).
+    `fingerprint()` after the last block: the size and sha256 of the bytes the blocks came from.
     """
 
     def __init__(self, path: Path, *, block_size: int = BLOCK_SIZE) -> None:
         self.path = Path(path)
         self._block_size = block_size
         self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in close()
-        self._stream: BinaryIO = self._raw
-        if self._raw.read(2) == _GZIP_MAGIC:
-            self._stream = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
+        gzipped = self._raw.read(2) == _GZIP_MAGIC
         self._raw.seek(0)
+        self._hashed = _HashingReader(self._raw)
+        self._stream: BinaryIO = self._hashed  # type: ignore[assignment]
+        if gzipped:
+            self._stream = gzip.GzipFile(fileobj=self._hashed, mode="rb")  # type: ignore[assignment,arg-type]
         self._pending = b""
         self._eof = False
         self._next_line = 1
@@ -83,12 +113,16 @@ class CsvSource:
         self.close()
 
     def close(self) -> None:
-        if self._stream is not self._raw:
+        if self._stream is not self._hashed:
             self._stream.close()
         self._raw.close()
 
     def position(self) -> int:
-        return self._raw.tell()
+        return self._hashed.size
+
+    def fingerprint(self) -> Fingerprint:
+        """Size and sha256 of the whole file as this source read it (the rest is read now)."""
+        return self._hashed.fingerprint()
 
     def _read_raw_block(self) -> bytes:
         """The next run of whole lines as bytes (the last one may lack its newline)."""
