@@ -125,9 +125,29 @@ def _sleep_rows(
     return [row] * copies, asleep
 
 
+@dataclass(frozen=True)
+class GeneratedFile:
+    """A file `generate_csv_files` wrote: where, its source format and its data rows."""
+
+    path: Path
+    source_format: str
+    rows: int
+
+
 def generate_csv(
     out_dir: Path, *, users: int, days: int, seed: int, progress: bool = False
 ) -> list[Path]:
+    """Write Fitbit-format `dailyActivity_merged.csv` and `sleepDay_merged.csv` into `out_dir`.
+
+    The two paths; `generate_csv_files` does the same and also says how many rows each has.
+    """
+    written = generate_csv_files(out_dir, users=users, days=days, seed=seed, progress=progress)
+    return [file.path for file in written]
+
+
+def generate_csv_files(
+    out_dir: Path, *, users: int, days: int, seed: int, progress: bool = False
+) -> list[GeneratedFile]:
     """Write Fitbit-format `dailyActivity_merged.csv` and `sleepDay_merged.csv` into `out_dir`.
 
     One activity row per user per day (`users * days` rows) for `synthetic_user_ids(users,
@@ -135,7 +155,7 @@ def generate_csv(
     "M/D/YYYY 12:00:00 AM" sleep days, CRLF line ends, 10-digit ids, float32-looking
     distances, non-wear days (0 steps, 1,440 sedentary minutes), users who never log sleep,
     nights with naps, and a few exact duplicate sleep rows. The same arguments give the same
-    bytes. Returns the two paths.
+    bytes. Returns the two files with their row counts (header not counted).
     """
     if users < 1 or days < 1:
         raise ValueError("users and days must be at least 1")
@@ -154,12 +174,14 @@ def generate_csv(
         sleep.write(_SLEEP_DAY_HEADER + _CRLF)
         activity_rows: list[str] = []
         sleep_rows: list[str] = []
+        sleep_count = 0
         for user in synthetic_user_ids(users, seed):
             rng = random.Random(f"csv-{seed}-{user}")
             person = _person(rng)
             for day, date_text in zip(dates, date_texts, strict=True):
                 nights, asleep = _sleep_rows(rng, person, user, date_text)
                 sleep_rows.extend(nights)
+                sleep_count += len(nights)
                 activity_rows.append(_activity_row(rng, person, user, day, date_text, asleep))
             if len(activity_rows) >= _FLUSH_EVERY:
                 activity.write(_CRLF.join(activity_rows) + _CRLF)
@@ -172,7 +194,10 @@ def generate_csv(
             activity.write(_CRLF.join(activity_rows) + _CRLF)
         if sleep_rows:
             sleep.write(_CRLF.join(sleep_rows) + _CRLF)
-    return [activity_path, sleep_path]
+    return [
+        GeneratedFile(activity_path, "fitbit_daily_activity", users * days),
+        GeneratedFile(sleep_path, "fitbit_sleep_day", sleep_count),
+    ]
 
 
 @contextmanager

@@ -3,6 +3,7 @@ options, output (table, JSON, stderr messages) and exit codes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -10,9 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from wearable_pipeline.cli import app
+from wearable_pipeline.commands import ingest as ingest_command
+from wearable_pipeline.ingest import loader
+from wearable_pipeline.ingest.report import IngestReport
 
 from .helpers import BAD, FITBIT
 
@@ -102,3 +108,53 @@ def test_formats_lists_the_registry(cli_env: dict[str, str]) -> None:
         "canonical_daily_activity",
         "canonical_sleep",
     ]
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize(("stdout_tty", "stderr_tty"), [(False, True), (True, False)])
+def test_progress_bars_follow_the_stream_they_draw_on(
+    cli_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    stdout_tty: bool,
+    stderr_tty: bool,
+) -> None:
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(sys, "stdout", _Stream(stdout_tty))
+    monkeypatch.setattr(sys, "stderr", _Stream(stderr_tty))
+    asked: list[bool] = []
+
+    def ingest_paths(*args: object, progress: bool, **kwargs: object) -> IngestReport:
+        asked.append(progress)
+        return IngestReport()
+
+    monkeypatch.setattr(loader, "ingest_paths", ingest_paths)
+    with pytest.raises(typer.Exit):
+        ingest_command.ingest([BAD / "empty.csv"], user_id=None, as_json=False)
+    # Bars draw on stderr: `wearable ingest > log` on a terminal still shows them.
+    assert asked == [stderr_tty]
+
+
+def test_generate_csv_json_reports_what_it_wrote(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    args = ["--users", "4", "--days", "9", "--seed", "2", "--out", str(out), "--json"]
+    result = runner.invoke(app, ["generate-csv", *args])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["users"], report["days"], report["seed"]) == (4, 9, 2)
+    files = report["files"]
+    assert [(Path(f["path"]).name, f["source_format"]) for f in files] == [
+        ("dailyActivity_merged.csv", "fitbit_daily_activity"),
+        ("sleepDay_merged.csv", "fitbit_sleep_day"),
+    ]
+    for file in files:
+        assert file["rows"] == Path(file["path"]).read_bytes().count(b"\n") - 1
+    assert files[0]["rows"] == 36

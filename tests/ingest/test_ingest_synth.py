@@ -6,7 +6,12 @@ import csv
 import re
 from pathlib import Path
 
-from wearable_pipeline.synth import generate_csv, synthetic_dates, synthetic_user_ids
+from wearable_pipeline.synth import (
+    generate_csv,
+    generate_csv_files,
+    synthetic_dates,
+    synthetic_user_ids,
+)
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
@@ -40,3 +45,13 @@ def test_real_quirks(tmp_path: Path) -> None:
     assert len(sleep_lines) != len(set(sleep_lines))  # a few exact duplicate rows
     assert all(int(r["TotalTimeInBed"]) >= int(r["TotalMinutesAsleep"]) for r in sleep_rows)
     assert {r["TotalSleepRecords"] for r in sleep_rows} >= {"1", "2"}
+
+
+def test_the_files_written_come_with_their_row_counts(tmp_path: Path) -> None:
+    written = generate_csv_files(tmp_path, users=7, days=30, seed=4)
+    paths = generate_csv(tmp_path / "again", users=7, days=30, seed=4)  # same files, as paths
+    assert [p.read_bytes() for p in paths] == [f.path.read_bytes() for f in written]
+    for file in written:
+        assert file.rows == file.path.read_bytes().count(b"\r\n") - 1  # minus the header
+    assert written[0].rows == 7 * 30
+    assert [file.source_format for file in written] == ["fitbit_daily_activity", "fitbit_sleep_day"]

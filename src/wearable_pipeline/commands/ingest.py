@@ -50,7 +50,7 @@ def ingest(
         targets,
         drop_dir=settings.data_dir,
         user_id=user_id,
-        progress=is_terminal() and not as_json,
+        progress=_progress_wanted(as_json),
     )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -58,6 +58,12 @@ def ingest(
         _print_report(report)
     _print_problems(report)
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _progress_wanted(as_json: bool) -> bool:
+    """Progress bars draw on stderr: show them when stderr is a terminal (whatever stdout is,
+    so `wearable ingest > report.txt` still shows them), never with --json."""
+    return not as_json and err_console.is_terminal
 
 
 def _table_console() -> Console:
@@ -129,16 +135,26 @@ def generate_csv_command(
     days: int = typer.Option(30, "--days", min=1, help="Number of days from 2024-01-01."),
     seed: int = typer.Option(42, "--seed", help="Same seed, same bytes."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: <data dir>/synthetic)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
     """Write synthetic Fitbit-format dailyActivity_merged.csv and sleepDay_merged.csv."""
-    from wearable_pipeline.synth import generate_csv
+    from wearable_pipeline.synth import generate_csv_files
 
     out_dir = out or get_settings().data_dir / "synthetic"
-    written = generate_csv(out_dir, users=users, days=days, seed=seed, progress=is_terminal())
-    for path in written:
-        with open(path, "rb") as handle:
-            rows = sum(chunk.count(b"\n") for chunk in iter(lambda h=handle: h.read(1 << 20), b""))
-        console.print(f"wrote {path} ({rows - 1:,} rows)", highlight=False)
+    written = generate_csv_files(
+        out_dir, users=users, days=days, seed=seed, progress=_progress_wanted(as_json)
+    )
+    if as_json:
+        files = [
+            {"path": str(file.path), "source_format": file.source_format, "rows": file.rows}
+            for file in written
+        ]
+        typer.echo(
+            json.dumps({"users": users, "days": days, "seed": seed, "files": files}, indent=2)
+        )
+        return
+    for file in written:
+        console.print(f"wrote {file.path} ({file.rows:,} rows)", highlight=False)
 
 
 def formats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
