@@ -6,7 +6,8 @@ Statuses:
 - `unrecognised`: the header matches no registered format; reported, never loaded;
 - `rejected`: recognised as CSV input but unusable (empty, header only, missing required
   columns, single-user file without a user id);
-- `failed`: an unexpected error (a path that does not exist, I/O, database).
+- `failed`: an unexpected error (a path that does not exist, a file that cannot be read, a
+  file that changed while it was loading, database errors).
 
 A run is `ok` when no file was rejected or failed; an unrecognised file does not fail a run,
 because a drop folder may hold exports this project does not know yet (the message says so).
