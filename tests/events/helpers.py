@@ -42,11 +42,15 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
-def start_server(settings: Settings) -> LiveServer:
-    """Start create_app(settings) under uvicorn in a thread; return once it serves."""
+def start_server(settings: Settings, **app_options: Any) -> LiveServer:
+    """Start `create_app(settings, **app_options)` in a uvicorn thread; return once it serves."""
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+        create_app(settings, **app_options),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

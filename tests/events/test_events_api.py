@@ -13,6 +13,8 @@ import orjson
 import psycopg
 import pytest
 
+from wearable_pipeline.config import Settings
+
 from .helpers import LiveServer, make_event, make_settings, start_server
 
 CATALOG = [
@@ -278,3 +280,20 @@ def test_api_keys_guard_writes(database_url: str, tmp_path) -> None:  # type: ig
             assert http.get("/health").status_code == 200  # reads stay open
     finally:
         server.stop()
+
+
+def test_freeze_gc_moves_startup_objects_out_of_the_collector(api_settings: Settings) -> None:
+    """`wearable serve` workers freeze what start-up made; the app serves the same after it."""
+    import gc
+
+    before = gc.get_freeze_count()
+    server = start_server(api_settings, freeze_gc=True)
+    try:
+        assert gc.get_freeze_count() > before
+        with server.client() as http:
+            response = post(http, [make_event()])
+        assert response.status_code == 200, response.text
+        assert response.json()["accepted"] == 1
+    finally:
+        server.stop()
+        gc.unfreeze()
