@@ -13,11 +13,6 @@
     {{- return(default) -}}
 {%- endmacro %}
 
-{#- The newest file load already in this staging model (0 when none). -#}
-{% macro newest_staged_load_id() -%}
-    {{ _scalar("select max(load_id) from " ~ this, 0) }}
-{%- endmacro %}
-
 {#- A timestamp column's maximum in this model, as a SQL timestamptz literal. -#}
 {% macro max_timestamp_in_this(column) -%}
     cast('{{ _scalar("select max(" ~ column ~ ") from " ~ this, "-infinity") }}' as timestamp with time zone)

@@ -18,10 +18,14 @@
     kcal), then deduplicated: exact duplicate rows collapse, and per (user, date, source
     format) only the newest load's rows survive.
 
-    Incremental: a run reads the loads newer than the newest one already here, and recomputes
-    only the (user, date, source format) keys those loads touch - from all of their raw rows,
-    so "the newest load wins" is decided exactly as a full refresh would.
+    Incremental: a run reads the committed loads not yet staged (in commit order, not load-id
+    order: see macros/load_scope.sql), and recomputes only the (user, date, source format)
+    keys those loads touch - from all of their raw rows, so "the newest load wins" is decided
+    exactly as a full refresh would.
 -#}
+
+{#- the loads this run stages (none: not incremental, everything); see macros/load_scope.sql -#}
+{%- set new_loads = new_load_ids('daily_activity') %}
 
 with
 
@@ -33,48 +37,7 @@ source as not materialized (
 
 ),
 
-{% if is_incremental() %}
-new_loads as (
-
-    -- rows of the loads newer than any already here (the raw tables index _load_id)
-    select * from source
-    where _load_id > {{ newest_staged_load_id() }}
-
-),
-
-changed_users as (
-
-    -- a cheap superset of the users whose keys change: whatever user column a format has
-    select nullif(trim(id), '') as user_key from new_loads
-    union
-    select nullif(trim(user_id), '') from new_loads
-    union
-    select _user_id_hint from new_loads
-
-),
-
-in_scope_source as (
-
-    -- new rows, and the older rows that may compete with them for a key; only these are
-    -- mapped and typed below, so a run without new loads reads almost nothing
-    select * from new_loads
-    union all
-    select * from source
-    where _load_id <= {{ newest_staged_load_id() }}
-      and (
-        nullif(trim(id), '') in (select user_key from changed_users)
-        or nullif(trim(user_id), '') in (select user_key from changed_users)
-        or _user_id_hint in (select user_key from changed_users)
-      )
-
-),
-{% else %}
-in_scope_source as (
-
-    select * from source
-
-),
-{% endif %}
+{{ load_scope_source(new_loads) }}
 
 -- one mapping per recognised format ------------------------------------------------------
 
@@ -146,43 +109,7 @@ unioned as (
 
 -- what this run recomputes ------------------------------------------------------------------
 
-{% if is_incremental() %}
-changed_keys as (
-
-    select distinct
-        user_id,
-        activity_date,
-        source_format
-    from unioned
-    where load_id > {{ newest_staged_load_id() }}
-
-),
-
-in_scope as (
-
-    -- rows of new loads (also those whose key does not parse, so the tests see them) ...
-    select * from unioned
-    where load_id > {{ newest_staged_load_id() }}
-
-    union all
-
-    -- ... and the older rows that compete with them for the same key
-    select unioned.*
-    from unioned
-    inner join changed_keys
-        on unioned.user_id = changed_keys.user_id
-        and unioned.activity_date = changed_keys.activity_date
-        and unioned.source_format = changed_keys.source_format
-    where unioned.load_id <= {{ newest_staged_load_id() }}
-
-),
-{% else %}
-in_scope as (
-
-    select * from unioned
-
-),
-{% endif %}
+{{ load_scope_keys(new_loads, 'activity_date') }}
 
 -- deduplication -----------------------------------------------------------------------------
 
@@ -190,7 +117,11 @@ ranked as (
 
     select
         *,
-        -- the newest load of a key wins; its rows all rank 1
+        -- the newest load of a key wins; its rows all rank 1. "Newest" is the highest
+        -- load_id (the order files were handed to the loader), not the commit order: a total
+        -- order fixed at load time, so the winner never depends on when or in which order
+        -- loads were staged (re-reading a load changes nothing), and a correction dropped
+        -- after the original wins even when the bigger original commits later.
         dense_rank() over (
             partition by user_id, activity_date, source_format
             order by load_id desc

@@ -18,9 +18,12 @@
     deduplicated: exact duplicate rows collapse (Fitbit's sleepDay_merged.csv has three), and
     per (user, date, source format) only the newest load's rows survive.
 
-    Incremental exactly like stg_daily_activity: new loads, plus the older rows competing
-    with them for the same key.
+    Incremental exactly like stg_daily_activity (macros/load_scope.sql): the loads not yet
+    staged, plus every other row competing with them for the same key.
 -#}
+
+{#- the loads this run stages (none: not incremental, everything); see macros/load_scope.sql -#}
+{%- set new_loads = new_load_ids('sleep') %}
 
 with
 
@@ -32,48 +35,7 @@ source as not materialized (
 
 ),
 
-{% if is_incremental() %}
-new_loads as (
-
-    -- rows of the loads newer than any already here (the raw tables index _load_id)
-    select * from source
-    where _load_id > {{ newest_staged_load_id() }}
-
-),
-
-changed_users as (
-
-    -- a cheap superset of the users whose keys change: whatever user column a format has
-    select nullif(trim(id), '') as user_key from new_loads
-    union
-    select nullif(trim(user_id), '') from new_loads
-    union
-    select _user_id_hint from new_loads
-
-),
-
-in_scope_source as (
-
-    -- new rows, and the older rows that may compete with them for a key; only these are
-    -- mapped and typed below, so a run without new loads reads almost nothing
-    select * from new_loads
-    union all
-    select * from source
-    where _load_id <= {{ newest_staged_load_id() }}
-      and (
-        nullif(trim(id), '') in (select user_key from changed_users)
-        or nullif(trim(user_id), '') in (select user_key from changed_users)
-        or _user_id_hint in (select user_key from changed_users)
-      )
-
-),
-{% else %}
-in_scope_source as (
-
-    select * from source
-
-),
-{% endif %}
+{{ load_scope_source(new_loads) }}
 
 -- one mapping per recognised format ------------------------------------------------------
 
@@ -137,43 +99,7 @@ unioned as (
 
 -- what this run recomputes ------------------------------------------------------------------
 
-{% if is_incremental() %}
-changed_keys as (
-
-    select distinct
-        user_id,
-        sleep_date,
-        source_format
-    from unioned
-    where load_id > {{ newest_staged_load_id() }}
-
-),
-
-in_scope as (
-
-    -- rows of new loads (also those whose key does not parse, so the tests see them) ...
-    select * from unioned
-    where load_id > {{ newest_staged_load_id() }}
-
-    union all
-
-    -- ... and the older rows that compete with them for the same key
-    select unioned.*
-    from unioned
-    inner join changed_keys
-        on unioned.user_id = changed_keys.user_id
-        and unioned.sleep_date = changed_keys.sleep_date
-        and unioned.source_format = changed_keys.source_format
-    where unioned.load_id <= {{ newest_staged_load_id() }}
-
-),
-{% else %}
-in_scope as (
-
-    select * from unioned
-
-),
-{% endif %}
+{{ load_scope_keys(new_loads, 'sleep_date') }}
 
 -- deduplication -----------------------------------------------------------------------------
 

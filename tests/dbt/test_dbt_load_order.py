@@ -1,0 +1,148 @@
+"""Loads that commit out of load-id order still reach staging and the mart.
+
+load_id is a bigserial taken inside the load transaction, so with two ingests at once a
+later id can commit first. Here, deterministically: load A takes its id and writes its rows
+but does not commit (a psycopg transaction doing what the loader does); load B, through the
+real loader, takes the next id and commits; dbt builds incrementally and stages B only (A is
+invisible). Then A commits and the next incremental build must stage A - a model that picks
+"load_id above the newest staged one" never would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from wearable_pipeline.transform.dbt import DbtResult
+
+pytestmark = pytest.mark.slow
+
+USER_A = "load-order-a"
+USER_B = "load-order-b"
+
+
+def fitbit_row(user: str, day: str, steps: int) -> dict[str, str]:
+    return {
+        "id": user,
+        "activity_date": day,
+        "total_steps": str(steps),
+        "total_distance": "1.5",
+        "very_active_minutes": "0",
+        "fairly_active_minutes": "0",
+        "lightly_active_minutes": "100",
+        "sedentary_minutes": "1000",
+        "calories": "1800",
+    }
+
+
+class UncommittedLoad:
+    """A daily-activity load inside an open transaction, as the loader writes one: the
+    manifest row ('loaded', committed only with the rows), the raw rows, then finished_at
+    stamped just before the commit."""
+
+    def __init__(self, database_url: str, rows: list[dict[str, str]]) -> None:
+        self.conn = psycopg.connect(database_url)
+        self.rows = rows
+        sha = hashlib.sha256(repr(rows).encode()).hexdigest()
+        self.load_id = self.conn.execute(
+            "insert into ops.file_loads (path, file_name, size_bytes, sha256, source_format,"
+            " target_table, status) values ('/drop/a.csv', 'a.csv', 1, %s,"
+            " 'fitbit_daily_activity', 'daily_activity', 'loaded') returning load_id",
+            [sha],
+        ).fetchone()[0]  # type: ignore[index]
+        columns = list(rows[0])
+        with self.conn.cursor().copy(
+            f"copy raw.daily_activity ({', '.join(columns)}, _load_id, _row_number,"
+            " _source_format) from stdin"
+        ) as copy:
+            for number, row in enumerate(rows, start=1):
+                copy.write_row([*row.values(), self.load_id, number, "fitbit_daily_activity"])
+
+    def commit(self) -> None:
+        self.conn.execute(
+            "update ops.file_loads set rows_loaded = %s, finished_at = clock_timestamp()"
+            " where load_id = %s",
+            [len(self.rows), self.load_id],
+        )
+        self.conn.commit()
+        self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def scenario(kit: Any) -> Iterator[dict[str, Any]]:
+    kit.load_fitbit_csvs()
+    first = kit.dbt("build", "--resource-type", "seed", "--resource-type", "model")
+    assert first.success, first.summary()
+
+    load_a = UncommittedLoad(
+        kit.database_url,
+        [fitbit_row(USER_A, "4/12/2016", 4321), fitbit_row(USER_A, "4/13/2016", 5432)],
+    )
+    try:
+        load_b = kit.ingest_rows(
+            "dailyActivity_load_b.csv", [fitbit_row(USER_B, "4/12/2016", 7654)]
+        )
+        staged_b: DbtResult = kit.dbt("build")
+        a_before = kit.query(
+            "select count(*) from staging.stg_daily_activity where user_id = %s", [USER_A]
+        )
+        load_a.commit()
+    finally:
+        if not load_a.conn.closed:
+            load_a.conn.close()
+    staged_a: DbtResult = kit.dbt("build")
+    yield {
+        "load_a": load_a.load_id,
+        "load_b": load_b,
+        "staged_b": staged_b,
+        "a_before": a_before,
+        "staged_a": staged_a,
+    }
+
+
+def test_the_later_id_committed_first(scenario: dict[str, Any]) -> None:
+    assert scenario["load_b"] > scenario["load_a"]
+
+
+def test_the_build_before_a_commits_stages_b_only(scenario: dict[str, Any], kit: Any) -> None:
+    assert scenario["staged_b"].success, scenario["staged_b"].summary()
+    assert scenario["a_before"] == [(0,)]
+
+
+def test_a_reaches_staging_after_it_commits(scenario: dict[str, Any], kit: Any) -> None:
+    assert scenario["staged_a"].success, scenario["staged_a"].summary()
+    rows = kit.query(
+        "select user_id, activity_date::text, steps, load_id from staging.stg_daily_activity"
+        " where user_id in (%s, %s) order by 1, 2",
+        [USER_A, USER_B],
+    )
+    assert rows == [
+        (USER_A, "2016-04-12", 4321, scenario["load_a"]),
+        (USER_A, "2016-04-13", 5432, scenario["load_a"]),
+        (USER_B, "2016-04-12", 7654, scenario["load_b"]),
+    ]
+
+
+def test_a_reaches_the_mart(scenario: dict[str, Any], kit: Any) -> None:
+    rows = kit.query(
+        "select summary_date::text, steps from marts.daily_user_summary"
+        " where user_id = %s order by 1",
+        [USER_A],
+    )
+    assert rows == [("2016-04-12", 4321), ("2016-04-13", 5432)]
+
+
+def test_an_incremental_run_matches_a_full_refresh(scenario: dict[str, Any], kit: Any) -> None:
+    """Staging built load by load, out of id order, equals staging built at once."""
+    query = (
+        "select user_id, activity_date, source_format, load_id, steps"
+        " from staging.stg_daily_activity order by 1, 2, 3"
+    )
+    incremental = kit.query(query)
+    rebuilt = kit.dbt("run", "--full-refresh", "--select", "stg_daily_activity")
+    assert rebuilt.success, rebuilt.summary()
+    assert kit.query(query) == incremental
