@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -40,15 +41,23 @@ def scratch_server() -> Iterator[str]:
         server.cleanup()
 
 
+def with_database(server_url: str, dbname: str) -> str:
+    """`server_url` pointing at another database, kept in URL form when it is a URL (pandas
+    and SQLAlchemy need one)."""
+    if "://" in server_url:
+        return urlunsplit(urlsplit(server_url)._replace(path=f"/{dbname}"))
+    parts = conninfo_to_dict(server_url)
+    parts["dbname"] = dbname
+    return make_conninfo(**parts)
+
+
 @contextmanager
 def scratch_database(server_url: str, label: str = "bench") -> Iterator[str]:
     """A fresh, migrated database on `server_url`, dropped on exit."""
     name = f"{label}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    parts = conninfo_to_dict(server_url)
-    parts["dbname"] = name
-    url = make_conninfo(**parts)
+    url = with_database(server_url, name)
     try:
         with psycopg.connect(url) as conn:
             migrate(conn)

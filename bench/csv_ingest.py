@@ -8,9 +8,9 @@ memory check), then measures rows/s for:
           by default: it is slow, and a rate is per row; `--naive-rows 0` uses the full file);
 - floor:  `psql \\copy` of the same file into an all-text table, no processing at all.
 
-Uses a database of its own: with `DATABASE_URL` set, a scratch database created on that server
-(and dropped afterwards; the user needs CREATEDB); else an embedded server in a temporary
-WEARABLE_HOME, stopped and deleted afterwards. Not part of `make test`.
+Uses a database of its own (bench/common.py): a scratch database on `BENCH_DATABASE_URL` when
+set (dropped afterwards; the user needs CREATEDB), else a private embedded server in a
+temporary folder, deleted afterwards. Not part of `make test`.
 
     .venv/bin/python bench/csv_ingest.py [--rows 1000000] [--naive-rows 100000]
 """
@@ -28,12 +28,11 @@ import time
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+# Run as `python bench/csv_ingest.py`: this folder is on sys.path.
+from common import scratch_database, scratch_server
 
 from wearable_pipeline.db import embedded
-from wearable_pipeline.db.connection import resolve_database_url
-from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.synth import generate_csv
 
 _CHILD = """
@@ -52,24 +51,6 @@ peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status")
 print(json.dumps({"status": result.status, "rows": result.rows_loaded, "seconds": elapsed,
                   "peak_rss_mb": peak_kb / 1024}))
 """
-
-
-def _scratch_database(server_url: str) -> str:
-    """A new, empty database on the DATABASE_URL server, so no real data is touched."""
-    name = f"wearable_bench_{os.getpid()}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    parts = conninfo_to_dict(server_url)
-    parts["dbname"] = name
-    return make_conninfo(**parts)
-
-
-def _drop_database(server_url: str, url: str) -> None:
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
-        )
 
 
 def _generate(folder: Path, rows: int) -> Path:
@@ -132,49 +113,35 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="wearable-bench-"))
-    home = work / "home"
-    server_url = os.environ.get("DATABASE_URL")
-    url = ""
     try:
-        if server_url:
-            url = _scratch_database(server_url)
-        else:
-            from wearable_pipeline.config import Settings
+        with scratch_server() as server_url, scratch_database(server_url, "ingest") as url:
+            print(f"cores: {os.cpu_count()} (shared with whatever else runs on this machine)")
+            one = _generate(work / "1x", args.rows)
+            two = _generate(work / "2x", args.rows * 2)
+            columns = len(one.open().readline().split(","))
 
-            url = resolve_database_url(Settings(_env_file=None, home=home))  # type: ignore[call-arg]
-        with psycopg.connect(url) as conn:
-            migrate(conn)
-        print(f"cores: {os.cpu_count()} (shared with whatever else runs on this machine)")
-        one = _generate(work / "1x", args.rows)
-        two = _generate(work / "2x", args.rows * 2)
-        columns = len(one.open().readline().split(","))
-
-        ingest = measure_ingest(url, one)
-        ingest_rate = ingest["rows"] / ingest["seconds"]
-        floor_seconds = measure_floor(url, one, columns)
-        floor_rate = args.rows / floor_seconds
-        naive_rows, naive_seconds = measure_naive(url, one, args.naive_rows)
-        naive_rate = naive_rows / naive_seconds
-        ingest_two = measure_ingest(url, two)
-
-        sample = f" (on the first {naive_rows:,} rows)" if naive_rows < args.rows else ""
-        print()
-        print(f"rows/s  wearable ingest : {ingest_rate:>10,.0f}  ({ingest['seconds']:.2f} s)")
-        print(f"rows/s  pandas to_sql   : {naive_rate:>10,.0f}  ({naive_seconds:.2f} s){sample}")
-        print(f"rows/s  psql \\copy floor: {floor_rate:>10,.0f}  ({floor_seconds:.2f} s)")
-        print(f"ingest / naive  = {ingest_rate / naive_rate:5.1f}x   (target >= 10x)")
-        print(f"ingest / floor  = {ingest_rate / floor_rate:5.2f}x   (target >= 0.5x)")
-        print(
-            f"peak RSS of the ingest process: {ingest['peak_rss_mb']:.0f} MB for "
-            f"{args.rows:,} rows, {ingest_two['peak_rss_mb']:.0f} MB for {args.rows * 2:,} rows "
-            f"({ingest_two['rows'] / ingest_two['seconds']:,.0f} rows/s)  (target < 300 MB, flat)"
-        )
+            ingest = measure_ingest(url, one)
+            floor_seconds = measure_floor(url, one, columns)
+            naive_rows, naive_seconds = measure_naive(url, one, args.naive_rows)
+            ingest_two = measure_ingest(url, two)
     finally:
-        if server_url and url:
-            _drop_database(server_url, url)
-        elif not server_url:
-            embedded.stop(home)
         shutil.rmtree(work, ignore_errors=True)
+
+    ingest_rate = ingest["rows"] / ingest["seconds"]
+    floor_rate = args.rows / floor_seconds
+    naive_rate = naive_rows / naive_seconds
+    sample = f" (on the first {naive_rows:,} rows)" if naive_rows < args.rows else ""
+    print()
+    print(f"rows/s  wearable ingest : {ingest_rate:>10,.0f}  ({ingest['seconds']:.2f} s)")
+    print(f"rows/s  pandas to_sql   : {naive_rate:>10,.0f}  ({naive_seconds:.2f} s){sample}")
+    print(f"rows/s  psql \\copy floor: {floor_rate:>10,.0f}  ({floor_seconds:.2f} s)")
+    print(f"ingest / naive  = {ingest_rate / naive_rate:5.1f}x   (target >= 10x)")
+    print(f"ingest / floor  = {ingest_rate / floor_rate:5.2f}x   (target >= 0.5x)")
+    print(
+        f"peak RSS of the ingest process: {ingest['peak_rss_mb']:.0f} MB for "
+        f"{args.rows:,} rows, {ingest_two['peak_rss_mb']:.0f} MB for {args.rows * 2:,} rows "
+        f"({ingest_two['rows'] / ingest_two['seconds']:,.0f} rows/s)  (target < 300 MB, flat)"
+    )
 
 
 if __name__ == "__main__":
