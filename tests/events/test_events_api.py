@@ -110,6 +110,11 @@ BAD_EVENTS: list[tuple[str, Any, str]] = [
     ("deeply nested", make_event(payload={"page_title": "a", "entry_point": "b",
                                           "deep": orjson.loads("[" * 200 + "]" * 200)}),
      "/payload/deep"),
+    # past orjson's 254-level serialisation limit: once a plain-text 500, now a kept reject
+    ("nested 300 deep", make_event(payload={"page_title": "a", "entry_point": "b",
+                                            "deep": orjson.loads("[" * 300 + "]" * 300)}), ""),
+    ("nested 300 deep, rest valid", make_event(received_at=orjson.loads("[" * 300 + "]" * 300)),
+     ""),
     ("NUL character", make_event(user_id="15039\x0060366"), "/user_id"),
 ]  # fmt: skip
 
@@ -138,6 +143,52 @@ def test_bad_event_is_rejected_with_a_pointer_and_kept_as_sent(
         assert stored["user_id"] == "15039\ufffd60366"
     else:
         assert stored == event and exact is None
+
+
+def test_an_event_as_deep_as_the_parser_allows_is_rejected_and_stored_as_sent(
+    client: httpx.Client, database_url: str
+) -> None:
+    # body object + events list + event object + 1,021 arrays = the parser's 1,024 levels
+    deep = make_event(received_at="DEEP")
+    deep_text = orjson.dumps(deep).decode().replace('"DEEP"', "[" * 1021 + "]" * 1021)
+    good = make_event()
+    body = b'{"events":[' + orjson.dumps(good) + b"," + deep_text.encode() + b"]}"
+    response = client.post("/v1/events", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["accepted"], answer["rejected"]) == (1, 1)
+    assert answer["errors"][0]["errors"][0]["path"] == ""
+    assert "nested deeper than 254 levels" in answer["errors"][0]["errors"][0]["message"]
+    with psycopg.connect(database_url) as conn:
+        same, exact = conn.execute(  # compared in SQL: Python's json module stops at ~1,000
+            "select event = %s::jsonb, event_bytes from raw.rejected_events where batch_id = %s",
+            [deep_text, answer["batch_id"]],
+        ).fetchone()  # type: ignore[misc]
+    assert same is True and exact is None  # jsonb holds the whole depth: stored as sent
+
+
+def test_an_unexpected_error_answers_json_500_with_the_request_id(
+    client: httpx.Client, database_url: str, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    from wearable_pipeline.events import batch
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(batch, "prepare_batch", broken)  # a fault in our code, not the DB
+    before = table_counts(database_url)
+    with caplog.at_level(logging.ERROR, logger="wearable_pipeline.events.api"):
+        response = post(client, [make_event()], headers={"x-request-id": "bug-1"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": "internal error", "request_id": "bug-1"}
+    assert response.headers["x-request-id"] == "bug-1"
+    [record] = [r for r in caplog.records if getattr(r, "request_id", None) == "bug-1"]
+    assert record.exc_info and record.exc_info[0] is ZeroDivisionError
+    assert table_counts(database_url) == before
+    monkeypatch.undo()
+    assert post(client, [make_event()]).status_code == 200
 
 
 def test_unicode_and_sql_looking_strings_are_stored_literally(

@@ -1,12 +1,21 @@
 """One request's events, checked: valid rows to write, rejects to keep, in-batch repeats.
 
 Pure and synchronous (no HTTP, no database) so the rules are testable on their own: the API
-parses the body, calls `prepare_batch`, and hands the result to `store.write_batch`.
+parses the body, calls `prepare_batch`, and hands the result to `store.write_batch_async`.
+
+Nesting: the body parser accepts up to 1,024 levels, but orjson serialises at most
+`MAX_EVENT_DEPTH` (254) levels, counting the event object itself as level 1. A deeper event is
+well-formed JSON in a well-formed request, so it is not a 400: it is a rejected event (path
+"", "nested deeper than 254 levels") and, like every reject, kept in `raw.rejected_events` as
+sent. PostgreSQL's jsonb holds such depths (tested to 10,000 levels with the default
+`max_stack_depth`), so the stored `event` is faithful; it is serialised for storage by
+`dumps_any_depth`, an iterative encoder that writes what orjson would.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +25,14 @@ from wearable_pipeline.events.contract import CheckedEvent, Contract, FieldError
 
 # `\u0000` as written by orjson, not preceded by an escaping backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+# orjson.dumps raises "Recursion limit reached" past this many nested objects/arrays (the
+# event object itself is level 1); a test pins the figure, so an orjson upgrade that moves it
+# is noticed.
+MAX_EVENT_DEPTH = 254
+TOO_DEEP_MESSAGE = (
+    f"nested deeper than {MAX_EVENT_DEPTH} levels of objects and arrays; "
+    "the event was not checked further"
+)
 
 
 class BatchShapeError(ValueError):
@@ -53,7 +70,6 @@ class PreparedBatch:
     received: int
     valid: list[ValidRow] = field(default_factory=list)
     rejected: list[RejectedRow] = field(default_factory=list)
-    deduped_in_batch: int = 0
 
 
 def events_of(body: object, *, max_events: int) -> list[Any]:
@@ -78,22 +94,32 @@ def prepare_batch(events: list[Any], contract: Contract, *, max_event_bytes: int
     """Check each event; keep the first of any repeated `event_id`, count the rest as deduped.
 
     Raises BatchTooLargeError when one event serialises to more than `max_event_bytes`
-    (the whole request is refused, nothing is stored).
+    (the whole request is refused, nothing is stored). An event nested deeper than
+    `MAX_EVENT_DEPTH` levels is rejected (path "") without further checks.
     """
     batch = PreparedBatch(received=len(events))
     seen: set[str] = set()
     for index, event in enumerate(events):
-        encoded = orjson.dumps(event)
+        try:
+            encoded = orjson.dumps(event)
+            too_deep = False
+        except orjson.JSONEncodeError:
+            # The only value orjson.loads makes that orjson.dumps refuses: too deep a nesting.
+            encoded = dumps_any_depth(event)
+            too_deep = True
         if len(encoded) > max_event_bytes:
             raise BatchTooLargeError(
                 f"event {index} is {len(encoded)} bytes; one event may be at most "
                 f"{max_event_bytes} bytes"
             )
+        if too_deep:
+            errors = [FieldError("", TOO_DEEP_MESSAGE)]
+            batch.rejected.append(_rejected(index, event, encoded, errors))
+            continue
         outcome = contract.check(event, encoded)
         if isinstance(outcome, CheckedEvent):
             if outcome.event_id in seen:
-                batch.deduped_in_batch += 1
-                continue
+                continue  # counted as deduped by the store: received - accepted - rejected
             seen.add(outcome.event_id)
             batch.valid.append(ValidRow(outcome, encoded))
         else:
@@ -120,3 +146,41 @@ def _rejected(index: int, event: object, encoded: bytes, errors: list[FieldError
         event_bytes=exact,
         errors=errors,
     )
+
+
+def dumps_any_depth(value: object) -> bytes:
+    """The bytes `orjson.dumps(value)` would give, at any nesting depth (no recursion).
+
+    For the rare event orjson refuses as too deep; scalars and keys are still written by
+    orjson, so the output is the same compact UTF-8 JSON the normal path stores.
+    """
+    out = bytearray()
+    # A stack of pending work: bytes are written as they are, anything else is a JSON value.
+    todo: list[object] = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, bytes):
+            out += item
+        elif isinstance(item, dict):
+            todo.append(b"}")
+            todo.extend(_reversed_members(item))
+            todo.append(b"{")
+        elif isinstance(item, list):
+            todo.append(b"]")
+            for position in range(len(item) - 1, -1, -1):
+                todo.append(item[position])
+                if position:
+                    todo.append(b",")
+            todo.append(b"[")
+        else:
+            out += orjson.dumps(item)
+    return bytes(out)
+
+
+def _reversed_members(obj: dict[Any, Any]) -> Iterator[object]:
+    """An object's members as work items, last first (the stack pops them in order)."""
+    members = list(obj.items())
+    for position in range(len(members) - 1, -1, -1):
+        key, item = members[position]
+        yield item
+        yield (b"," if position else b"") + orjson.dumps(key) + b":"

@@ -243,13 +243,22 @@ def _json_type(value: object) -> str:
 
 
 def contains_nul(value: object) -> bool:
-    """Whether a decoded JSON value holds U+0000 in any string or key."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in key or contains_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(contains_nul(item) for item in value)
+    """Whether a decoded JSON value holds U+0000 in any string or key.
+
+    A loop over a stack, not recursion: a rejected event may be nested 1,000 levels deep.
+    """
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            if any("\x00" in key for key in item):
+                return True
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
     return False
 
 
