@@ -276,37 +276,24 @@ def open_loop(url: str, factory: BodyFactory, rate: float, duration: float) -> d
 
 
 def copy_floor(url: str, events: list[dict], duration: float) -> dict[str, Any]:
-    """COPY the same events (fresh ids) into raw.raw_events from one process, no checks."""
-    rows = []
-    for event in events:
-        rows.append(
-            (
-                event["event_name"],
-                event["schema_version"],
-                event.get("user_id"),
-                event.get("anonymous_id"),
-                datetime.fromisoformat(event["client_ts"]),
-            )
-        )
-    payloads = [orjson.dumps(event) for event in events]
+    """COPY the same events (fresh ids) into raw.raw_events from one process, no checks.
+
+    `store.copy_events` without its dedupe step: the plain COPY the floor stands for. Each
+    row's event document carries its own (fresh) id, as the API would store it.
+    """
+    from wearable_pipeline.events.store import copy_events
+
     written = 0
     batch_id = uuid.uuid4()
     stop_at = time.monotonic() + duration
     started = time.monotonic()
     with psycopg.connect(url) as conn:
         while time.monotonic() < stop_at:
-            with (
-                conn.cursor() as cursor,
-                cursor.copy(
-                    "copy raw.raw_events (event_id, event_name, schema_version, user_id,"
-                    " anonymous_id, client_ts, received_at, batch_id, event) from stdin"
-                ) as copy,
-            ):
-                now = datetime.now(UTC)
-                for row, payload in zip(rows, payloads, strict=True):
-                    copy.write_row((uuid.uuid4(), *row, now, batch_id, payload.decode()))
+            fresh = ({**event, "event_id": str(uuid.uuid4())} for event in events)
+            written += copy_events(
+                conn, fresh, batch_id=batch_id, received_at=datetime.now(UTC), dedupe=False
+            )
             conn.commit()
-            written += len(rows)
     return {"events_per_s": written / (time.monotonic() - started), "events": written}
 
 
