@@ -238,7 +238,8 @@ def _add_routes(app: FastAPI) -> None:
             401: {"description": "Missing or wrong API key (keys configured)."},
             413: {"description": "Body, inflated body, event count or one event too large."},
             415: {"description": "Content type not JSON, or encoding not gzip."},
-            503: {"description": "Database unavailable: nothing accepted, retry."},
+            503: {"description": "Database unavailable or not migrated: nothing accepted, retry."},
+            500: {"description": "A bug: {error, request_id}; the traceback is in the log."},
         },
     )
     async def post_events(request: Request, res: Resources = Depends(get_resources)) -> Response:

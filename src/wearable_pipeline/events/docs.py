@@ -54,7 +54,8 @@ Answer `200` once the accepted events are committed:
 | 401 | keys configured and no key or a wrong one | nothing |
 | 413 | body over `WEARABLE_MAX_BODY_BYTES` (1 MiB) as sent or once inflated, more than `WEARABLE_MAX_EVENTS_PER_BATCH` (1,000) events, one event over `WEARABLE_MAX_EVENT_BYTES` (32 KiB) | nothing |
 | 415 | `Content-Type` not `application/json` (or `*+json`), `Content-Encoding` not gzip | nothing |
-| 503 | the database is unavailable (`Retry-After: 1`) | nothing — retrying is safe |
+| 503 | the database is unavailable, or its migrations are not applied yet (`Retry-After: 1`) | nothing — retrying is safe |
+| 500 | a bug: `{"error": "internal error", "request_id": "…"}`, the traceback in the service log | nothing, unless the fault came after the commit |
 
 Rules:
 
@@ -67,16 +68,34 @@ Rules:
   instant with an offset, `timezone` an IANA name, and no string may contain U+0000 (such
   an event is kept in `raw.rejected_events` with U+FFFD in `event` and its exact bytes in
   `event_bytes`).
+- **Nesting**: an event nested deeper than 254 levels of objects and arrays (the event
+  itself is level 1) is rejected with path `""` and `nested deeper than 254 levels …`, and
+  kept as sent in `raw.rejected_events` (jsonb holds it). A body nested deeper than 1,024
+  levels is not JSON the service can parse: 400.
 - `received_at` is stamped by the server; a client-sent one is ignored (kept in `event`).
 - Gzip bodies are inflated incrementally and refused as soon as they pass the body limit.
 
-Other endpoints: `GET /health` (process up), `GET /ready` (database reachable, else 503),
+Other endpoints: `GET /health` (process up), `GET /ready` (database reachable and migrated:
+`{"status": "ready", "database": "ok"}`; else 503 with `"database"` one of `unreachable`,
+`migrations pending`, `migrations failed` — the error itself goes to the log only),
 `GET /v1/schemas`, `GET /metrics` (Prometheus: `wearable_events_total{outcome}`,
 `wearable_http_requests_total{route,status}`, `wearable_http_request_duration_seconds`,
 `wearable_database_unavailable_total`; per process), OpenAPI at `/docs`. `wearable stats`
 prints the durable totals from `ops.ingest_batches`, summed over workers and restarts. Each
 request logs one JSON line: request id (`X-Request-ID` is honoured and echoed), method, path,
 status, latency, counts.
+
+Start-up: `wearable serve` (or `uvicorn --factory wearable_pipeline.events.api:app_from_env`)
+starts while the database is down — `/health` answers, `/ready` and writes answer 503 — and
+each worker applies the migrations itself (under the migration lock) as soon as the database
+is reachable, then serves writes; no restart needed. Only an embedded server that cannot
+start, or a failing migration, stops `wearable serve` at start-up.
+
+Backfills and benchmarks may bypass the API with
+`wearable_pipeline.events.store.copy_events(conn, events, batch_id=…)`: a COPY into
+`raw.raw_events` of events already known to be valid — no contract check, no rejects, no
+`ops.ingest_batches` row — deduped by `event_id` (through a temporary table) unless
+`dedupe=False`.
 
 Validation: the schemas are compiled once at start-up with `fastjsonschema`; an event that
 fails is re-checked with `jsonschema` (Draft 7) to report every error, not just the first.
