@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from wearable_pipeline.pipeline import stop_temporary_prefect_server
+from wearable_pipeline.config import Settings
+from wearable_pipeline.pipeline import configure_prefect, stop_temporary_prefect_server
+
+# Prefect reads its settings when first imported: give it a private home before any test
+# module imports the flow, so tests never touch ~/.prefect or the project's .wearable/.
+configure_prefect(
+    Settings(_env_file=None, home=Path(tempfile.mkdtemp(prefix="wearable-test-prefect-")))  # type: ignore[call-arg]
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
