@@ -1,9 +1,11 @@
 """The tests bite: bad raw data makes `dbt test` fail, naming exactly the tests that guard it.
 
-On top of the real Fitbit files, three new loads bring: a negative step count, a night with
-more minutes asleep than in bed, and a re-exported day holding two different rows for the
-same user and date. Models build (staging never crashes on bad values); `dbt test` then
-fails with the range, expression and grain tests - and nothing else.
+On top of the real Fitbit files, built and tested green first (so every data test has a
+mark and reads only rows written since: dbt/macros/test_scope.sql), three new loads bring: a
+negative step count, a night with more minutes asleep than in bed, and a re-exported day
+holding two different rows for the same user and date. Models build (staging never crashes
+on bad values); `dbt test` then fails with the range, expression and grain tests - and
+nothing else.
 """
 
 from __future__ import annotations
@@ -44,8 +46,13 @@ def fitbit_activity(user: str, day: str, steps: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(kit: Any) -> DbtResult:
+def green(kit: Any) -> DbtResult:
     kit.load_fitbit_csvs()
+    return kit.dbt("build")
+
+
+@pytest.fixture(scope="module")
+def built(green: DbtResult, kit: Any) -> DbtResult:
     negative = fitbit_activity("1624580081", "4/12/2016", "-5")
     kit.ingest_rows("dailyActivity_negative.csv", [negative])
     kit.ingest_rows(
@@ -73,6 +80,21 @@ def built(kit: Any) -> DbtResult:
 @pytest.fixture(scope="module")
 def tested(built: DbtResult, kit: Any) -> DbtResult:
     return kit.dbt("test")
+
+
+def test_the_tests_run_incrementally(green: DbtResult, tested: DbtResult, kit: Any) -> None:
+    """The failures below come from tests that read only the rows after their marks."""
+    assert green.success, green.summary()
+    compiled = (
+        kit.target_path
+        / "run/wearable/models/staging/stg_daily_activity.yml"
+        / "range_stg_daily_activity_steps__200000__0.sql"
+    ).read_text()
+    assert "where dbt_loaded_at > cast('" in compiled
+    marked = kit.query("select count(*) from dbt_state.test_marks")[0][0]
+    assert marked == green.tests_passed - sum(
+        1 for n in green.nodes if n.resource_type == "unit_test"
+    )
 
 
 def test_bad_values_do_not_break_the_models(built: DbtResult) -> None:

@@ -1,3 +1,5 @@
+{#- meta.row_stamp: the column stamping each row with the run that wrote it; data tests
+    re-check only rows stamped since they last passed (macros/test_scope.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -5,6 +7,7 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook='{{ analyze_if_rebuilt() }}',
+        meta={'row_stamp': 'dbt_loaded_at'},
         indexes=[
             {'columns': ['user_id', 'sleep_date']},
             {'columns': ['load_id']},
