@@ -38,10 +38,11 @@
 {%- endmacro %}
 
 {#-
-    on-run-start: the state tables, owned by the dbt project, and the definition hash of every
-    data test as this invocation sees it (hashed once here, not in every test).
+    on-run-start: the state tables, owned by the dbt project (the test marks here, the model
+    inputs of macros/model_inputs.sql), and the definition hash of every data test as this
+    invocation sees it (hashed once here, not in every test).
 -#}
-{% macro create_test_marks() -%}
+{% macro create_dbt_state() -%}
     create schema if not exists dbt_state;
     create table if not exists {{ test_marks_relation() }} (
         test_id          text        primary key,
@@ -49,6 +50,12 @@
         -- every row stamped at or before this time was checked by the test, green
         checked_through  timestamptz not null,
         invocation_id    text        not null,
+        updated_at       timestamptz not null default now()
+    );
+    -- what an incremental model last read from inputs that carry no row stamps (seeds)
+    create table if not exists dbt_state.model_inputs (
+        model_name       text        primary key,
+        input_hash       text        not null,
         updated_at       timestamptz not null default now()
     );
     create table if not exists dbt_state.test_definitions (

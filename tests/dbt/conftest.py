@@ -9,6 +9,7 @@ must never become importable as `dbt`) test modules cannot import from this fold
 from __future__ import annotations
 
 import csv
+import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import orjson
 import psycopg
 import pytest
 
-from wearable_pipeline.config import Settings
+from wearable_pipeline.config import PROJECT_ROOT, Settings
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 FITBIT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "fitbit"
@@ -176,3 +177,34 @@ def kit(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> DbtTestKit:
     return DbtTestKit(database_url, module_settings, dbt_target, tmp_path_factory.mktemp("drop"))
+
+
+class ProjectCopy:
+    """A private copy of dbt/ that a test may edit (a seed, a test's definition); dbt runs on
+    it against the module's database, artefacts in the module's target folder."""
+
+    def __init__(self, kit: DbtTestKit, folder: Path) -> None:
+        self.kit = kit
+        self.dir = folder / "dbt"
+        shutil.copytree(
+            PROJECT_ROOT / "dbt", self.dir, ignore=shutil.ignore_patterns("target", "logs")
+        )
+
+    def dbt(self, *args: str) -> DbtResult:
+        return self.kit.dbt(*args, "--project-dir", str(self.dir), "--profiles-dir", str(self.dir))
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        """Replace `old` (which must be there) by `new` in one of the copy's files."""
+        path = self.dir / relative
+        text = path.read_text()
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new))
+
+    def compiled(self, relative: str) -> str:
+        """The SQL dbt last ran for a node (`models/staging/x.yml/test_name.sql`)."""
+        return (self.kit.target_path / "run" / "wearable" / relative).read_text()
+
+
+@pytest.fixture(scope="module")
+def project_copy(kit: DbtTestKit, tmp_path_factory: pytest.TempPathFactory) -> ProjectCopy:
+    return ProjectCopy(kit, tmp_path_factory.mktemp("project"))

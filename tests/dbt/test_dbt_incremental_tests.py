@@ -16,14 +16,12 @@ a sequence of runs:
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wearable_pipeline.config import PROJECT_ROOT
 from wearable_pipeline.transform.dbt import DbtResult
 
 pytestmark = pytest.mark.slow
@@ -51,42 +49,25 @@ def fitbit_activity(user: str, day: str, steps: str) -> dict[str, str]:
     }
 
 
-class Project:
-    """A private copy of dbt/ that a test may edit; runs dbt on it through the kit."""
+@pytest.fixture(scope="module")
+def project(project_copy: Any) -> Any:
+    return project_copy
 
-    def __init__(self, kit: Any, folder: Path) -> None:
-        self.kit = kit
-        self.dir = folder / "dbt"
-        shutil.copytree(
-            PROJECT_ROOT / "dbt", self.dir, ignore=shutil.ignore_patterns("target", "logs")
-        )
 
-    def dbt(self, *args: str) -> DbtResult:
-        return self.kit.dbt(*args, "--project-dir", str(self.dir), "--profiles-dir", str(self.dir))
-
-    def compiled_test(self, yml: str, test: str) -> str:
-        path = self.kit.target_path / "run" / "wearable" / "models" / yml / f"{test}.sql"
-        return path.read_text()
-
-    def marks(self) -> dict[str, datetime]:
-        rows = self.kit.query("select test_id, checked_through from dbt_state.test_marks")
-        return {test_id.split(".")[2]: at for test_id, at in rows}
+def marks(kit: Any) -> dict[str, datetime]:
+    rows = kit.query("select test_id, checked_through from dbt_state.test_marks")
+    return {test_id.split(".")[2]: at for test_id, at in rows}
 
 
 @pytest.fixture(scope="module")
-def project(kit: Any, tmp_path_factory: pytest.TempPathFactory) -> Project:
-    return Project(kit, tmp_path_factory.mktemp("project"))
-
-
-@pytest.fixture(scope="module")
-def first(project: Project, kit: Any) -> dict[str, Any]:
+def first(project: Any, kit: Any) -> dict[str, Any]:
     kit.load_fitbit_csvs()
     result = project.dbt("build")
-    return {"result": result, "marks": project.marks()}
+    return {"result": result, "marks": marks(kit)}
 
 
 @pytest.fixture(scope="module")
-def planted(first: dict[str, Any], project: Project, kit: Any) -> dict[str, Any]:
+def planted(first: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
     """A bad row with a stamp from before the mark, as if it had been checked: not read."""
     kit.query(
         "insert into staging.stg_daily_activity (user_id, source_format, load_id, activity_date,"
@@ -95,18 +76,18 @@ def planted(first: dict[str, Any], project: Project, kit: Any) -> dict[str, Any]
     )
     try:
         result = project.dbt("test", "--select", "stg_daily_activity")
-        compiled = project.compiled_test("staging/stg_daily_activity.yml", RANGE_STEPS)
+        compiled = project.compiled(f"models/staging/stg_daily_activity.yml/{RANGE_STEPS}.sql")
     finally:
         kit.query("delete from staging.stg_daily_activity where user_id = 'planted' returning 1")
     return {"result": result, "compiled": compiled}
 
 
 @pytest.fixture(scope="module")
-def failing(planted: dict[str, Any], project: Project, kit: Any) -> dict[str, Any]:
+def failing(planted: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
     """A load with a negative step count; tests run three times without a fix."""
     kit.ingest_rows("dailyActivity_negative.csv", [fitbit_activity(BAD_USER, "4/12/2016", "-5")])
     models = project.dbt("build", "--resource-type", "seed", "--resource-type", "model")
-    marks_before = project.marks()
+    marks_before = marks(kit)
     once = project.dbt("test")
     twice = project.dbt("test")
     rebuilt = project.dbt("build")
@@ -116,25 +97,26 @@ def failing(planted: dict[str, Any], project: Project, kit: Any) -> dict[str, An
         "twice": twice,
         "rebuilt": rebuilt,
         "marks_before": marks_before,
-        "marks_after": project.marks(),
+        "marks_after": marks(kit),
     }
 
 
 @pytest.fixture(scope="module")
-def fixed(failing: dict[str, Any], project: Project, kit: Any) -> dict[str, Any]:
+def fixed(failing: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
     """A corrected re-export of the bad day (the newer load wins): green again."""
     kit.ingest_rows("dailyActivity_fixed.csv", [fitbit_activity(BAD_USER, "4/12/2016", "5")])
     result = project.dbt("build")
-    return {"result": result, "marks": project.marks()}
+    return {"result": result, "marks": marks(kit)}
 
 
 @pytest.fixture(scope="module")
-def changed(fixed: dict[str, Any], project: Project) -> DbtResult:
+def changed(fixed: dict[str, Any], project: Any) -> DbtResult:
     """The same test (same name) with a stricter expression: every old row is re-checked."""
-    yml = project.dir / "models" / "staging" / "stg_daily_activity.yml"
-    text = yml.read_text()
-    assert "+ sedentary_minutes <= 1440" in text
-    yml.write_text(text.replace("+ sedentary_minutes <= 1440", "+ sedentary_minutes <= 1000"))
+    project.edit(
+        "models/staging/stg_daily_activity.yml",
+        "+ sedentary_minutes <= 1440",
+        "+ sedentary_minutes <= 1000",
+    )
     return project.dbt("test", "--select", "stg_daily_activity")
 
 

@@ -6,7 +6,10 @@
         unique_key=['user_id', 'summary_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
-        post_hook='{{ analyze_if_rebuilt() }}',
+        post_hook=[
+            '{{ analyze_if_rebuilt() }}',
+            "{{ remember_input(ref('source_priority'), ['metric', 'source_format', 'priority']) }}",
+        ],
         meta={'row_stamp': 'dbt_updated_at'},
         indexes=[
             {'columns': ['user_id', 'summary_date'], 'unique': True},
@@ -24,7 +27,8 @@
 
     Incremental: staging rows carry the time of the run that wrote them (dbt_loaded_at); a run
     recomputes exactly the user-days that staging rows written since this model's last run
-    touch, from all of those days' staging rows.
+    touch, from all of those days' staging rows - or every user-day when the source_priority
+    seed changed since the last run.
 
     The import CTEs are `not materialized`: each is read twice on incremental runs (to find
     the changed days and to recompute them), and PostgreSQL would otherwise materialise a
@@ -32,6 +36,13 @@
     run. Inlined, the changed days come from the dbt_loaded_at indexes and each day's rows
     from the (user_id, date) indexes.
 -#}
+
+{#-
+    The seed decides every row: when its contents changed since the last run (macros/
+    model_inputs.sql), this run recomputes every user-day instead of the changed ones only.
+-#}
+{%- set only_changed_days = is_incremental()
+    and not input_changed(ref('source_priority'), ['metric', 'source_format', 'priority']) %}
 
 with
 
@@ -61,7 +72,7 @@ source_priority as (
 
 -- the user-days this run (re)computes ---------------------------------------------------------
 
-{% if is_incremental() %}
+{% if only_changed_days %}
 changed_days as (
 
     select user_id, activity_date as summary_date
@@ -87,7 +98,7 @@ activity_in_scope as (
 
     select daily_activity.*
     from daily_activity
-    {% if is_incremental() %}
+    {% if only_changed_days %}
     inner join changed_days
         on daily_activity.user_id = changed_days.user_id
         and daily_activity.activity_date = changed_days.summary_date
@@ -101,7 +112,7 @@ sleep_in_scope as (
 
     select sleep.*
     from sleep
-    {% if is_incremental() %}
+    {% if only_changed_days %}
     inner join changed_days
         on sleep.user_id = changed_days.user_id
         and sleep.sleep_date = changed_days.summary_date
@@ -115,7 +126,7 @@ events_in_scope as (
 
     select events.*
     from events
-    {% if is_incremental() %}
+    {% if only_changed_days %}
     inner join changed_days
         on events.user_id = changed_days.user_id
         and events.event_local_date = changed_days.summary_date
