@@ -26,6 +26,9 @@
     - the hash covers the test's arguments, config and code, the project's macros and the dbt
       version: a changed test (new bounds, new values) finds no mark and re-checks all rows;
     - no mark, or `--full-refresh`: the whole table;
+    - stamps and marks are invocation start times from dbt's clock, which need not be
+      monotonic across hosts: every invocation first drops the marks at or after its own
+      start, so a row it writes is never behind a mark set by a clock ahead of its own;
     - dbt invocations on one database must not overlap (a row stamped by an earlier-started
       invocation committing after a test read would be missed): `wearable dbt` and the flow
       serialise them with an advisory lock (src/wearable_pipeline/transform/dbt.py); plain
@@ -63,6 +66,10 @@
         definition_hash  text        not null,
         invocation_id    text        not null
     );
+    -- A mark at or after this invocation's start comes from a clock ahead of ours (another
+    -- host, a clock set back): rows this invocation writes are stamped with its start and
+    -- could hide behind it. Such marks go: their tests re-check everything next time.
+    delete from {{ test_marks_relation() }} where checked_through >= {{ run_timestamp() }};
     {%- if execute %}
     {%- set macros_hash = project_macros_hash() %}
     {%- set rows = [] %}

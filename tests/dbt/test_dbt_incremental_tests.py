@@ -10,7 +10,8 @@ a sequence of runs:
 3. a bad load: `dbt test` fails, and fails again when nothing was fixed, and again after a
    `dbt build`;
 4. the fix (a corrected re-export): green, the marks move on;
-5. a changed test (same name, stricter expression) re-checks every old row.
+5. a changed test (same name, stricter expression) re-checks every old row;
+6. a mark from a clock ahead of dbt's is dropped: the test re-checks everything.
 """
 
 from __future__ import annotations
@@ -208,3 +209,28 @@ def test_a_changed_test_rechecks_the_old_rows(changed: DbtResult) -> None:
     failures = {n.name: n.failures for n in changed.nodes if n.failed}
     # the fixture's day for BAD_USER was replaced by the fixed load: same sum as before
     assert failures == {MINUTES_FIT: over}
+
+
+# -- 6. a mark from a clock ahead ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clock_ahead(changed: DbtResult, project: Any, kit: Any) -> dict[str, Any]:
+    kit.query(
+        "update dbt_state.test_marks set checked_through = now() + interval '1 day'"
+        " where test_id like %s returning 1",
+        ["%.not_null_stg_sleep_user_id.%"],
+    )
+    result = project.dbt("test", "--select", "stg_sleep")
+    return {
+        "result": result,
+        "compiled": project.compiled("models/staging/stg_sleep.yml/not_null_stg_sleep_user_id.sql"),
+        "marks": marks(kit),
+    }
+
+
+def test_a_mark_from_a_clock_ahead_is_dropped(clock_ahead: dict[str, Any], kit: Any) -> None:
+    assert clock_ahead["result"].success, clock_ahead["result"].summary()
+    assert "dbt_loaded_at >" not in clock_ahead["compiled"]
+    (now,) = kit.query("select now()")[0]
+    assert clock_ahead["marks"]["not_null_stg_sleep_user_id"] < now
