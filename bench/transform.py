@@ -37,13 +37,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from wearable_pipeline.config import PROJECT_ROOT, Settings, disable_telemetry
 from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.events.store import copy_events
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "transform.json"
@@ -293,34 +293,14 @@ def _copy_events(url: str, events: Iterator[dict[str, Any]], *, arrived_now: boo
     now() for the new ones.
     """
     now = datetime.now(UTC)
-    batch_id = uuid.uuid4()
+
+    def received_at(event: dict[str, Any]) -> datetime:
+        if arrived_now:
+            return now
+        return datetime.fromisoformat(event["client_ts"]) + timedelta(seconds=3)
+
     with psycopg.connect(url) as conn:
-        conn.execute("create temporary table incoming (like raw.raw_events) on commit drop")
-        with conn.cursor().copy(
-            "copy incoming (event_id, event_name, schema_version, user_id, anonymous_id,"
-            " client_ts, received_at, batch_id, event) from stdin"
-        ) as copy:
-            for event in events:
-                client_ts = datetime.fromisoformat(event["client_ts"])
-                received = now if arrived_now else client_ts + timedelta(seconds=3)
-                copy.write_row(
-                    [
-                        event["event_id"],
-                        event["event_name"],
-                        event["schema_version"],
-                        event.get("user_id"),
-                        event.get("anonymous_id"),
-                        client_ts,
-                        received,
-                        batch_id,
-                        orjson.dumps(event).decode(),
-                    ]
-                )
-        inserted = conn.execute(
-            "insert into raw.raw_events select distinct on (event_id) * from incoming"
-            " on conflict (event_id) do nothing"
-        ).rowcount
-    return inserted
+        return copy_events(conn, events, batch_id=uuid.uuid4(), received_at=received_at)
 
 
 def _analyze(url: str) -> None:

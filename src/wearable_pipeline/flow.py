@@ -160,7 +160,7 @@ def _run_dbt_logged(command: str, database_url: str, select: list[str] | None = 
     connect(database_url, connect_timeout=10).close()
     args = ["--quiet", command, *(["--select", *select] if select else [])]
     result = run_dbt(args, database_url=database_url, migrate_first=False)
-    for node in result.node_results:
+    for node in result.nodes:
         log = logger.error if node.failed else logger.info
         log(
             "dbt %s: %s %s %s (%.2fs)%s",
@@ -183,7 +183,7 @@ def dbt_seed_task(run_id: str) -> int:
     result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged("seed", database_url))
     if not result.success:
         raise DbtStepFailed(f"dbt seed failed: {result.error or 'see the log above'}")
-    return len(result.node_results)
+    return len(result.nodes)
 
 
 @task(name="dbt run", **_DB_TASK)

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psycopg
 import pytest
 
 from wearable_pipeline.config import PROJECT_ROOT, Settings
+from wearable_pipeline.events.store import copy_events
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 FITBIT_FIXTURES = Path(__file__).parent.parent / "fixtures" / "fitbit"
@@ -60,33 +60,8 @@ def insert_events(database_url: str, events: Iterable[dict[str, Any]]) -> int:
 
     Returns the number of new rows. received_at is now(), as the API's default.
     """
-    batch_id = uuid.uuid4()
     with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "create temporary table incoming (like raw.raw_events including defaults)"
-            " on commit drop"
-        )
-        with conn.cursor().copy(
-            "copy incoming (event_id, event_name, schema_version, user_id, anonymous_id,"
-            " client_ts, batch_id, event) from stdin"
-        ) as copy:
-            for event in events:
-                copy.write_row(
-                    [
-                        event["event_id"],
-                        event["event_name"],
-                        event["schema_version"],
-                        event.get("user_id"),
-                        event.get("anonymous_id"),
-                        event.get("client_ts"),
-                        batch_id,
-                        orjson.dumps(event).decode(),
-                    ]
-                )
-        inserted = conn.execute(
-            "insert into raw.raw_events select * from incoming on conflict (event_id) do nothing"
-        ).rowcount
-    return inserted
+        return copy_events(conn, events, batch_id=uuid.uuid4())
 
 
 def make_event(

@@ -64,11 +64,6 @@ class DbtResult:
     elapsed_seconds: float = 0.0
 
     @property
-    def node_results(self) -> tuple[NodeResult, ...]:
-        """Alias of `nodes` (the name the Prefect flow uses)."""
-        return self.nodes
-
-    @property
     def error(self) -> str | None:
         """Why the invocation failed, in one line; None when it succeeded."""
         if self.success:
@@ -140,14 +135,6 @@ class DbtResult:
         if self.exception:
             parts.append(f"error: {self.exception}")
         return "dbt " + " ".join(self.args[:1]) + ": " + "; ".join(parts)
-
-
-class DbtError(RuntimeError):
-    """Raised by callers that want an exception (e.g. the flow) for a failed `DbtResult`."""
-
-    def __init__(self, result: DbtResult) -> None:
-        super().__init__(result.summary())
-        self.result = result
 
 
 def dbt_env(database_url: str) -> dict[str, str]:
