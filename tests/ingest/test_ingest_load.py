@@ -256,3 +256,31 @@ def test_the_source_hashes_the_bytes_it_reads_plain_or_gzip(drop: Path) -> None:
             for _ in source.blocks():
                 pass
             assert source.fingerprint() == fingerprint(path)
+
+
+def test_a_file_of_many_blocks_with_mixed_line_ends_and_special_values_loads_exactly(
+    database_url: str, drop: Path
+) -> None:
+    """Several 1 MiB blocks: CR LF ones (the COPY's line end), LF ones (converted), one that
+    needs csv.reader (quotes), values COPY treats specially, and no final line end."""
+    crlf = [activity_row(steps=n) for n in range(20_000)]
+    lf = [activity_row(steps=n, day="é\\N") for n in range(20_000, 40_000)]
+    lf[5] = lf[5].replace("é\\N", '"é,\\N"')
+    special = activity_row(steps=99).replace("8.5,8.5", "\\.,tab\there")
+    content = "\r\n".join([ACTIVITY_HEADER, *crlf]) + "\r\n" + "\n".join([*lf, special])
+    path = write(drop, "many_blocks.csv", content)
+    assert path.stat().st_size > 2 << 20
+    result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
+
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 40_001, 0)
+    rows = load_rows(
+        database_url,
+        "daily_activity",
+        result.load_id,
+        "_row_number, total_steps, activity_date, total_distance, tracker_distance",
+    )
+    assert [row[0] for row in rows] == list(range(2, 40_003))
+    assert [row[1] for row in rows[:-1]] == [str(n) for n in range(40_000)]
+    assert rows[20_000][2:] == ("é\\N", "8.5", "8.5")
+    assert rows[20_005][2] == "é,\\N"  # quoted: one field
+    assert rows[-1] == (40_002, "99", "4/12/2016", "\\.", "tab\there")

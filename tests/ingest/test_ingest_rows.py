@@ -26,8 +26,38 @@ def _encode(path: Path, block_size: int, fields: int) -> tuple[bytes, list[Rejec
     return out, rejects
 
 
-def _records(out: bytes) -> list[list[str]]:
-    return [line.split("\t") for line in out.decode().splitlines()]
+def _copy_fields(line: str) -> list[str | None]:
+    """One line of COPY text format with `,` as the delimiter, as the server reads it."""
+    fields: list[str | None] = []
+    value: list[str] = []
+    raw = ""
+    escapes = {"n": "\n", "r": "\r", "t": "\t"}
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\":
+            value.append(escapes.get(line[index + 1], line[index + 1]))
+            raw += line[index : index + 2]
+            index += 2
+            continue
+        if char == ",":
+            fields.append(None if raw == "\\N" else "".join(value))
+            value, raw = [], ""
+        else:
+            value.append(char)
+            raw += char
+        index += 1
+    fields.append(None if raw == "\\N" else "".join(value))
+    return fields
+
+
+def _records(out: bytes) -> list[list[str | None]]:
+    """The rows a COPY of `out` stores: [row number, *constants, *fields] each."""
+    text = out.decode()
+    # One COPY, one kind of line end, and no CR but in a CR LF.
+    crlf = text.count("\r\n")
+    assert text.count("\r") == crlf and crlf in (0, text.count("\n"))
+    return [_copy_fields(line) for line in text.splitlines()]
 
 
 @pytest.mark.parametrize("block_size", [7, 64, 1 << 20])
@@ -45,11 +75,11 @@ def test_quoted_records_spanning_blocks_come_out_whole(tmp_path: Path, block_siz
     path = write(tmp_path, "q.csv", content)
     out, rejects = _encode(path, block_size, 3)
     assert _records(out) == [
-        ["1", "2", "3", "2", "9", "f", "\\N"],
-        ["4", "multi\\r\\nline, with comma", "6", "3", "9", "f", "\\N"],
-        ["7", "8", "9", "5", "9", "f", "\\N"],
-        ['x"y', "\\\\back", "tab\\there", "6", "9", "f", "\\N"],
-        ["10", "11", "12", "9", "9", "f", "\\N"],
+        ["2", "9", "f", None, "1", "2", "3"],
+        ["3", "9", "f", None, "4", "multi\r\nline, with comma", "6"],
+        ["5", "9", "f", None, "7", "8", "9"],
+        ["6", "9", "f", None, 'x"y', "\\back", "tab\there"],
+        ["9", "9", "f", None, "10", "11", "12"],
     ]
     assert [(r.line_number, r.raw_line) for r in rejects] == [(8, "short,row")]
 
@@ -69,10 +99,57 @@ def test_fast_path_output_equals_the_row_by_row_path(tmp_path: Path) -> None:
     assert len(_records(slow)) == 501
 
 
+@pytest.mark.parametrize("block_size", [12, 40, 1 << 20])
+@pytest.mark.parametrize("first_end", ["\r\n", "\n"])
+def test_blocks_with_other_line_ends_take_the_copy_s_one(
+    tmp_path: Path, block_size: int, first_end: str
+) -> None:
+    """COPY fixes its line end on the first line: later blocks, fast or not, must follow it."""
+    other = "\n" if first_end == "\r\n" else "\r\n"
+    content = (
+        f"a,b{first_end}1,2{first_end}3,4{first_end}"
+        f"5,6{other}7,8{other}"
+        f'"9",10{other}11,12{first_end}13,14'
+    )
+    path = write(tmp_path, "mixed.csv", content)
+    out, rejects = _encode(path, block_size, 2)
+    assert not rejects
+    assert [[r[0], *r[4:]] for r in _records(out)] == [
+        [str(line), str(2 * line - 3), str(2 * line - 2)] for line in range(2, 9)
+    ]
+    assert out.endswith(first_end.encode()) and out.count(b"\n") == 7
+
+
+def test_values_that_copy_treats_specially_arrive_as_written(tmp_path: Path) -> None:
+    """Backslashes, `\\N`, `\\.`, tabs, commas in quotes, non-ASCII: all plain data."""
+    lines = ["\\N,\\.", "tab\there,é ü ✓", "\\\\,x\\", ",", '"a,b",\\t']
+    path = write(tmp_path, "special.csv", "a,b\n" + "\n".join(lines) + "\n")
+    out, rejects = _encode(path, 1 << 20, 2)
+    assert not rejects
+    assert [r[4:] for r in _records(out)] == [
+        ["\\N", "\\."],
+        ["tab\there", "é ü ✓"],
+        ["\\\\", "x\\"],
+        ["", ""],
+        ["a,b", "\\t"],
+    ]
+
+
+def test_constants_are_escaped_for_the_comma_delimiter() -> None:
+    encoder = CopyEncoder(
+        field_count=2, constants=(7, "a,b\\c\td", None), on_reject=lambda row: None
+    )
+    out = b"".join(encoder.encode(iter([Block(first_line=2, data=b"1,2\n3,4")])))
+    assert _records(out) == [
+        ["2", "7", "a,b\\c\td", None, "1", "2"],
+        ["3", "7", "a,b\\c\td", None, "3", "4"],
+    ]
+
+
 def test_bare_carriage_return_in_a_field_is_rejected_not_split(tmp_path: Path) -> None:
     path = write(tmp_path, "cr.csv", "a,b\n1,x\ry\n2,z\n")
     out, rejects = _encode(path, 1 << 20, 2)
-    assert _records(out) == [["2", "z", "3", "9", "f", "\\N"]]
+    assert _records(out) == [["3", "9", "f", None, "2", "z"]]
     assert rejects[0].line_number == 2 and rejects[0].reason.startswith("unreadable CSV")
 
 
@@ -83,7 +160,7 @@ def test_nul_byte_sends_the_block_row_by_row_and_rejects_only_its_row(
     path = write(tmp_path, "nul.csv", "a,b\r\n1,2\r\n3,4\x005\r\n6,7\r\n")
     out, rejects = _encode(path, block_size, 2)
     assert b"\x00" not in out
-    assert _records(out) == [["1", "2", "2", "9", "f", "\\N"], ["6", "7", "4", "9", "f", "\\N"]]
+    assert _records(out) == [["2", "9", "f", None, "1", "2"], ["4", "9", "f", None, "6", "7"]]
     assert rejects == [
         RejectedRow(
             line_number=3,

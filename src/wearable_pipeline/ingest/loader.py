@@ -38,7 +38,7 @@ from wearable_pipeline.ingest.paths import discover, display_path, user_id_hint
 from wearable_pipeline.ingest.progress import FileProgress, ProgressBars
 from wearable_pipeline.ingest.rejects import RejectSpool
 from wearable_pipeline.ingest.report import FileResult, IngestReport
-from wearable_pipeline.ingest.rows import CopyEncoder
+from wearable_pipeline.ingest.rows import COPY_DELIMITER, CopyEncoder
 from wearable_pipeline.ingest.source import (
     Block,
     CsvSource,
@@ -292,9 +292,11 @@ def _load(
                 constants=(load_id, fmt.name, result.user_id_hint),
                 on_reject=spool.add,
             )
-            statement = sql.SQL("copy {} ({}) from stdin").format(
+            # The encoder puts the lineage values first on each line (see rows.py).
+            statement = sql.SQL("copy {} ({}) from stdin (delimiter {})").format(
                 sql.Identifier("raw", fmt.target_table),
-                sql.SQL(", ").join(map(sql.Identifier, [*columns, *LINEAGE_COPY_COLUMNS])),
+                sql.SQL(", ").join(map(sql.Identifier, [*LINEAGE_COPY_COLUMNS, *columns])),
+                sql.Literal(COPY_DELIMITER),
             )
             with conn.cursor() as cursor, cursor.copy(statement) as copy:
                 stream_into(copy, encoder.encode(blocks), lambda: bar.update(source.position()))

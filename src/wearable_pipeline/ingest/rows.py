@@ -1,11 +1,19 @@
-"""CSV lines → PostgreSQL `COPY … FROM STDIN` text-format bytes, with bad rows set aside.
+"""CSV lines → PostgreSQL `COPY … FROM STDIN (DELIMITER ',')` text-format bytes, with bad rows
+set aside.
+
+Each output line is `<row number>,<lineage constants>,<the record's fields>` followed by a line
+end: the lineage columns come first, so a clean CSV line can be sent as it is, commas and all,
+behind a prefix. COPY's text format with `,` as the delimiter treats only the backslash, the
+comma, CR and LF as special, and accepts `\r\n` line ends as long as one COPY uses one kind.
 
 Two paths, same result:
 
 - the fast path takes a whole block at once when it has no quote character, no NUL byte,
-  only `\\n` or `\\r\\n` line ends, valid UTF-8 and the header's field count on every line —
-  the shape of every real Fitbit export. It works on the block as one string (escape, `,` →
-  tab, split), so the per-row Python work is one `str.count` and one format call;
+  valid UTF-8, and every line has the header's field count and the same line end (LF, or CR LF
+  with no other CR) — the shape of every real Fitbit export. One `translate` that keeps only
+  the separators, compared with the expected pattern, checks all of that in C; then the block
+  is cut into lines and interleaved with the row-number prefixes in one `join`. The per-row
+  Python work is nil: no per-line count, escape or format call;
 - the slow path feeds the lines to `csv.reader` (quoted fields with commas, quotes and line
   breaks, blank lines, rows with the wrong field count, bytes that are not UTF-8, NUL bytes
   that PostgreSQL text cannot hold), one record at a time, keeping the physical lines of each
@@ -21,7 +29,6 @@ import csv
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import repeat
 
 from wearable_pipeline.ingest.source import Block, split_lines
 
@@ -57,9 +64,21 @@ def copy_escape(value: str) -> str:
     return value
 
 
+def copy_field(value: str) -> str:
+    """A value for COPY text format with `,` as the delimiter (`copy_escape`, and `\\,`)."""
+    value = copy_escape(value)
+    if "," in value:
+        value = value.replace(",", "\\,")
+    return value
+
+
 def copy_value(value: str | int | None) -> str:
-    """A constant column value in COPY text format (None → NULL)."""
-    return "\\N" if value is None else copy_escape(str(value))
+    """A constant column value for COPY text format with `,` as the delimiter (None → NULL)."""
+    return "\\N" if value is None else copy_field(str(value))
+
+
+# The delimiter of the COPY this module encodes for: `copy … from stdin (delimiter ',')`.
+COPY_DELIMITER = ","
 
 
 class _LineFeed:
@@ -116,14 +135,23 @@ def _nul_reason(text: str) -> str:
     return f"NUL byte at character {text.index(NUL) + 1}; text columns cannot hold it"
 
 
-_COMMA_TO_TAB = bytes.maketrans(b",", b"\t")
+# What the fast path's check keeps of a block: the separators, in order.
+_NOT_SEPARATORS = bytes(byte for byte in range(256) if byte not in b",\r\n")
 # PostgreSQL text cannot hold U+0000: COPY would fail the whole file on it.
 NUL = "\x00"
 _REPLACEMENT = "\ufffd"
+_CRLF = b"\r\n"
+_LF = b"\n"
+
+
+def _line_end_of_first_line(data: bytes) -> bytes:
+    end = data.find(b"\n")
+    return _CRLF if end > 0 and data[end - 1] == ord("\r") else _LF
 
 
 class CopyEncoder:
-    """Encodes the data lines of one file for `COPY <table> (<columns>, _row_number, …)`.
+    """Encodes the data lines of one file for
+    `COPY <table> (_row_number, <constant columns>, <columns>) FROM STDIN (DELIMITER ',')`.
 
     field_count: fields per record, from the header.
     constants:   values of the lineage columns after `_row_number`, in COPY column order.
@@ -143,8 +171,14 @@ class CopyEncoder:
         self.rows = 0
         self.rejected = 0
         self._on_reject = on_reject
-        self._suffix = "".join(f"\t{copy_value(value)}" for value in constants) + "\n"
-        self._suffix_bytes = self._suffix.encode()
+        # Everything between a row number and the record's first field. Escaped values hold no
+        # raw line feed, so `\n` can separate the row-number prefixes before they are split.
+        self._after_number = "".join(f",{copy_value(value)}" for value in constants) + ","
+        self._after_number_lf = self._after_number + "\n"
+        separators = b"," * (field_count - 1)
+        self._units = {_LF: separators + _LF, _CRLF: separators + _CRLF}
+        # One COPY takes one kind of line end: the first data line's, kept to the end.
+        self._eol: bytes | None = None
 
     def encode(self, blocks: Iterator[Block]) -> Iterator[bytes]:
         """COPY data, one chunk per block (or per run of blocks a quoted record spans)."""
@@ -157,6 +191,8 @@ class CopyEncoder:
             block = next(blocks, None)
             if block is None:
                 return
+            if self._eol is None:
+                self._eol = _line_end_of_first_line(block.data)
             fast = self._fast(block)
             if fast is not None:
                 yield fast
@@ -166,46 +202,53 @@ class CopyEncoder:
     def _fast(self, block: Block) -> bytes | None:
         """The whole block in one go, or None when it needs the record-by-record path.
 
-        Works on bytes: the bytes that matter (`,` `"` CR LF tab backslash) are ASCII and
-        never occur inside a multi-byte UTF-8 character, so no decoding is needed beyond
-        checking that the block is valid UTF-8.
+        Works on bytes: the bytes that matter (`,` `"` CR LF backslash) are ASCII and never
+        occur inside a multi-byte UTF-8 character, so no decoding is needed beyond checking
+        that the block is valid UTF-8.
         """
         data = block.data
-        separators = self.field_count - 1
-        if not data or b'"' in data or b"\x00" in data or separators == 0:
+        if not data or b'"' in data or b"\x00" in data or self.field_count == 1:
             return None  # quoting, or a NUL byte to reject: go row by row
         if not data.isascii():
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError:
                 return None
-        carriage_returns = data.count(b"\r")
-        if carriage_returns and data.count(b"\r\n") != carriage_returns:
-            return None  # a CR that does not end a line: let csv.reader judge it
+        if not data.endswith(b"\n"):  # the file's last line, without a line end
+            data += _CRLF if b"\r" in data else _LF
+        # The separators alone must be exactly `,` × (fields - 1) then the line end, per line:
+        # that checks every line's field count and that a CR only ever ends a line.
+        separators = data.translate(None, _NOT_SEPARATORS)
+        eol = _CRLF if b"\r" in separators else _LF
+        unit = self._units[eol]
+        count = len(separators) // len(unit)
+        if separators != unit * count:
+            return None  # a blank line, a wrong field count or a stray CR: go row by row
+        if eol != self._eol:  # a file that mixes line ends: this block takes the COPY's
+            data = data.translate(None, b"\r") if eol == _CRLF else data.replace(_LF, _CRLF)
         if b"\\" in data:
             data = data.replace(b"\\", b"\\\\")
-        if b"\t" in data:
-            data = data.replace(b"\t", b"\\t")
-        # One pass: commas become COPY's tab delimiter, CRs of CRLF line ends disappear.
-        data = data.translate(_COMMA_TO_TAB, b"\r")
-        if data.endswith(b"\n"):
-            data = data[:-1]
-        lines = data.split(b"\n")
-        counts = list(map(bytes.count, lines, repeat(b"\t")))
-        if counts.count(separators) != len(lines):
-            return None  # a blank line or a row with the wrong field count: go row by row
+        lines = data.splitlines(keepends=True)  # only CR LF or LF remain to split on
+        if len(lines) != count:
+            return None
         start = block.first_line
-        self.rows += len(lines)
         # str(list(range)) formats all the row numbers in one C call.
-        numbers = str(list(range(start, start + len(lines))))[1:-1].encode().split(b", ")
-        return (
-            self._suffix_bytes.join(map(b"\t".join, zip(lines, numbers, strict=True)))
-            + self._suffix_bytes
+        numbers = str(list(range(start, start + count)))[1:-1]
+        prefixes = (
+            (numbers.replace(", ", self._after_number_lf) + self._after_number)
+            .encode()
+            .split(b"\n")
         )
+        chunk: list[bytes] = [b""] * (2 * count)
+        chunk[0::2] = prefixes
+        chunk[1::2] = lines
+        self.rows += count
+        return b"".join(chunk)
 
     def _slow(self, feed: _LineFeed, reader: Iterator[list[str]]) -> bytes:
         """Records until the pending lines run out at a record boundary."""
         out: list[bytes] = []
+        eol = self._eol or _LF
         while feed.pending:
             feed.start_record()
             try:
@@ -232,8 +275,8 @@ class CopyEncoder:
                     f"expected {self.field_count} fields as in the header, found {len(fields)}",
                 )
                 continue
-            values = "\t".join(map(copy_escape, fields))
-            out.append(f"{values}\t{feed.record_start}{self._suffix}".encode())
+            values = ",".join(map(copy_field, fields))
+            out.append(f"{feed.record_start}{self._after_number}{values}".encode() + eol)
             self.rows += 1
         return b"".join(out)
 
