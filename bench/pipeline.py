@@ -31,8 +31,8 @@ import psycopg
 from common import scratch_database, scratch_server
 
 from wearable_pipeline.config import PROJECT_ROOT, disable_telemetry
-from wearable_pipeline.demo import EventApiProcess
 from wearable_pipeline.events.generator import generate_events, post_events
+from wearable_pipeline.events.server_process import EventApiProcess
 from wearable_pipeline.synth import generate_csv
 from wearable_pipeline.transform.dbt import run_dbt
 
@@ -53,7 +53,7 @@ def measure_scale(server_url: str, users: int, days: int, max_events: int) -> di
 
         started = time.perf_counter()
         events = islice(generate_events(users=users, days=days, seed=42), max_events)
-        with EventApiProcess(url) as api:
+        with EventApiProcess(url, work / "api.log") as api:
             posted = post_events(api.events_url, events, batch_size=1000)
         events_s = time.perf_counter() - started
 

@@ -8,18 +8,11 @@ happened. Deterministic for a seed, so running it twice loads nothing twice.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -32,6 +25,7 @@ from wearable_pipeline.db.connection import (
 )
 from wearable_pipeline.db.embedded import EmbeddedServerError
 from wearable_pipeline.db.migrate import MigrationError, migrate
+from wearable_pipeline.events.server_process import ApiStartError, EventApiProcess
 from wearable_pipeline.pipeline import PipelineOutcome, RunOptions, run_pipeline
 
 
@@ -87,8 +81,12 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
     )
 
     try:
-        with console.status("starting the event API…"), EventApiProcess(database_url) as api:
-            console.print(f"[green]✓[/] event API up at {api.url}")
+        api_log = Path(settings.home) / "logs" / "demo-api.log"
+        with (
+            console.status("starting the event API…"),
+            EventApiProcess(database_url, api_log) as api,
+        ):
+            console.print(f"[green]✓[/] event API up at {api.url} (log: {api_log})")
             with console.status("posting generated events…"):
                 events = generate_events(
                     users=config.users,
@@ -116,67 +114,6 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
     console.print(f"{mark} pipeline run {result.outcome.run.status}")
     print_summary(console, database_url, result)
     return result
-
-
-class ApiStartError(RuntimeError):
-    """`wearable serve` exited or did not become ready."""
-
-
-class EventApiProcess:
-    """`wearable serve` in a child process on a free local port, stopped on exit."""
-
-    def __init__(self, database_url: str, startup_timeout_s: float = 60.0) -> None:
-        self.database_url = database_url
-        self.startup_timeout_s = startup_timeout_s
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.events_url = f"{self.url}/v1/events"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> EventApiProcess:
-        env = {**os.environ, "DATABASE_URL": self.database_url}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "wearable_pipeline.cli", "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                stderr = (
-                    self._process.stderr.read().decode(errors="replace")
-                    if self._process.stderr
-                    else ""
-                )
-                raise ApiStartError(f"the event API exited at start-up:\n{stderr[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self._stop()
-        raise ApiStartError(f"the event API did not become ready within {self.startup_timeout_s} s")
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop()
-
-    def _stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def print_summary(console: Console, database_url: str, result: DemoResult) -> None:

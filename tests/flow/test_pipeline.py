@@ -18,8 +18,8 @@ import psycopg
 import pytest
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.demo import EventApiProcess
 from wearable_pipeline.events.generator import generate_events, post_events
+from wearable_pipeline.events.server_process import EventApiProcess
 from wearable_pipeline.pipeline import RunOptions, run_pipeline
 
 FITBIT = Path(__file__).parents[1] / "fixtures" / "fitbit"
@@ -62,7 +62,7 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
 ) -> None:
     settings = _settings(fresh_database_url, tmp_path)
     events = list(generate_events(users=EVENT_USERS, days=EVENT_DAYS, seed=EVENT_SEED))
-    with EventApiProcess(fresh_database_url) as api:
+    with EventApiProcess(fresh_database_url, tmp_path / "api.log") as api:
         posted = post_events(api.events_url, events, batch_size=100)
     assert posted["accepted"] == len(events)
 
