@@ -267,6 +267,7 @@ def test_a_file_of_many_blocks_with_mixed_line_ends_and_special_values_loads_exa
     lf = [activity_row(steps=n, day="é\\N") for n in range(20_000, 40_000)]
     lf[5] = lf[5].replace("é\\N", '"é,\\N"')
     special = activity_row(steps=99).replace("8.5,8.5", "\\.,tab\there")
+    special = special.replace("1.87", "\x0b\x0c\x1c\x1d\x1e\x85")
     content = "\r\n".join([ACTIVITY_HEADER, *crlf]) + "\r\n" + "\n".join([*lf, special])
     path = write(drop, "many_blocks.csv", content)
     assert path.stat().st_size > 2 << 20
@@ -277,10 +278,11 @@ def test_a_file_of_many_blocks_with_mixed_line_ends_and_special_values_loads_exa
         database_url,
         "daily_activity",
         result.load_id,
-        "_row_number, total_steps, activity_date, total_distance, tracker_distance",
+        "_row_number, total_steps, activity_date, total_distance, tracker_distance,"
+        " very_active_distance",
     )
     assert [row[0] for row in rows] == list(range(2, 40_003))
     assert [row[1] for row in rows[:-1]] == [str(n) for n in range(40_000)]
-    assert rows[20_000][2:] == ("é\\N", "8.5", "8.5")
+    assert rows[20_000][2:] == ("é\\N", "8.5", "8.5", "1.87")
     assert rows[20_005][2] == "é,\\N"  # quoted: one field
-    assert rows[-1] == (40_002, "99", "4/12/2016", "\\.", "tab\there")
+    assert rows[-1] == (40_002, "99", "4/12/2016", "\\.", "tab\there", "\x0b\x0c\x1c\x1d\x1e\x85")

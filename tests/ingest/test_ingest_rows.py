@@ -57,7 +57,9 @@ def _records(out: bytes) -> list[list[str | None]]:
     # One COPY, one kind of line end, and no CR but in a CR LF.
     crlf = text.count("\r\n")
     assert text.count("\r") == crlf and crlf in (0, text.count("\n"))
-    return [_copy_fields(line) for line in text.splitlines()]
+    lines = text.replace("\r\n", "\n").split("\n")  # not splitlines: \x0b, \x1c… are data
+    assert lines.pop() == ""
+    return [_copy_fields(line) for line in lines]
 
 
 @pytest.mark.parametrize("block_size", [7, 64, 1 << 20])
@@ -120,19 +122,25 @@ def test_blocks_with_other_line_ends_take_the_copy_s_one(
     assert out.endswith(first_end.encode()) and out.count(b"\n") == 7
 
 
-def test_values_that_copy_treats_specially_arrive_as_written(tmp_path: Path) -> None:
-    """Backslashes, `\\N`, `\\.`, tabs, commas in quotes, non-ASCII: all plain data."""
-    lines = ["\\N,\\.", "tab\there,é ü ✓", "\\\\,x\\", ",", '"a,b",\\t']
+@pytest.mark.parametrize("quoted", [False, True])
+def test_values_that_copy_treats_specially_arrive_as_written(tmp_path: Path, quoted: bool) -> None:
+    """Backslashes, `\\N`, `\\.`, tabs, commas in quotes, non-ASCII, characters str.splitlines
+    would split at: all plain data, on the fast path and the row-by-row one."""
+    lines = ["\\N,\\.", "tab\there,é ü ✓", "\\\\,x\\", ",", "\x0b\x0c,\x1c\x1d\x1e\x85"]
+    if quoted:  # a quote sends the block row by row
+        lines.append('"a,b",\\t')
     path = write(tmp_path, "special.csv", "a,b\n" + "\n".join(lines) + "\n")
     out, rejects = _encode(path, 1 << 20, 2)
     assert not rejects
-    assert [r[4:] for r in _records(out)] == [
+    expected = [
         ["\\N", "\\."],
         ["tab\there", "é ü ✓"],
         ["\\\\", "x\\"],
         ["", ""],
+        ["\x0b\x0c", "\x1c\x1d\x1e\x85"],
         ["a,b", "\\t"],
     ]
+    assert [r[4:] for r in _records(out)] == expected[: len(lines)]
 
 
 def test_constants_are_escaped_for_the_comma_delimiter() -> None:

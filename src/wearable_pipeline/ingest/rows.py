@@ -191,7 +191,7 @@ class CopyEncoder:
             block = next(blocks, None)
             if block is None:
                 return
-            if self._eol is None:
+            if self._eol is None and block.data:
                 self._eol = _line_end_of_first_line(block.data)
             fast = self._fast(block)
             if fast is not None:
@@ -228,7 +228,9 @@ class CopyEncoder:
             data = data.translate(None, b"\r") if eol == _CRLF else data.replace(_LF, _CRLF)
         if b"\\" in data:
             data = data.replace(b"\\", b"\\\\")
-        lines = data.splitlines(keepends=True)  # only CR LF or LF remain to split on
+        # bytes.splitlines splits at CR, LF and CR LF only (str's also at \x0b, \x0c, \x1c…),
+        # and only CR LF or LF remain.
+        lines = data.splitlines(keepends=True)
         if len(lines) != count:
             return None
         start = block.first_line
