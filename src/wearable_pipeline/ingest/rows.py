@@ -64,9 +64,21 @@ def copy_escape(value: str) -> str:
     return value
 
 
+def _escape_specials(value: str) -> str:
+    """Backslash, newline and carriage return escaped: COPY text format with `,` as the
+    delimiter, for a value (or a run of values) with no comma in it. A tab is plain data."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    return value
+
+
 def copy_field(value: str) -> str:
-    """A value for COPY text format with `,` as the delimiter (`copy_escape`, and `\\,`)."""
-    value = copy_escape(value)
+    """A value for COPY text format with `,` as the delimiter."""
+    value = _escape_specials(value)
     if "," in value:
         value = value.replace(",", "\\,")
     return value
@@ -277,7 +289,11 @@ class CopyEncoder:
                     f"expected {self.field_count} fields as in the header, found {len(fields)}",
                 )
                 continue
-            values = ",".join(map(copy_field, fields))
+            values = ",".join(fields)
+            if values.count(",") == self.field_count - 1:  # no comma inside a field
+                values = _escape_specials(values)
+            else:
+                values = ",".join(map(copy_field, fields))
             out.append(f"{feed.record_start}{self._after_number}{values}".encode() + eol)
             self.rows += 1
         return b"".join(out)
