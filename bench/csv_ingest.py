@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--naive-rows", type=int, default=100_000, help="0 = the whole file")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="wearable-bench-"))
     try:
         with scratch_server() as server_url, scratch_database(server_url, "ingest") as url:
@@ -135,6 +136,10 @@ def main() -> None:
     print(f"rows/s  wearable ingest : {ingest_rate:>10,.0f}  ({ingest['seconds']:.2f} s)")
     print(f"rows/s  pandas to_sql   : {naive_rate:>10,.0f}  ({naive_seconds:.2f} s){sample}")
     print(f"rows/s  psql \\copy floor: {floor_rate:>10,.0f}  ({floor_seconds:.2f} s)")
+    print(
+        f"load average (1 min): {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
+        f"(on {os.cpu_count()} cores; other work skews every rate)"
+    )
     print(f"ingest / naive  = {ingest_rate / naive_rate:5.1f}x   (target >= 10x)")
     print(f"ingest / floor  = {ingest_rate / floor_rate:5.2f}x   (target >= 0.5x)")
     print(

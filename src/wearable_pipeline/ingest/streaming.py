@@ -5,6 +5,10 @@ while the server parses: the two never work at once. A small bounded queue betwe
 encoder (this thread) and the socket writer (a helper thread; psycopg releases the GIL while
 it waits on the socket) lets them run side by side on two cores. The queue holds at most
 QUEUE_BLOCKS chunks, so memory stays bounded.
+
+The writer needs the GIL back each time the socket drains, and the encoder holds it for the
+length of each C call on a block: hence small blocks (source.BLOCK_SIZE, 128 KiB). With 1 MiB
+blocks the server waited for data for ~30% of a load.
 """
 
 from __future__ import annotations
