@@ -146,7 +146,12 @@ def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
     }
 
 
-def _run_dbt_logged(command: str, database_url: str, select: list[str] | None = None) -> Any:
+def _run_dbt_logged(
+    command: str,
+    database_url: str,
+    select: list[str] | None = None,
+    extra: list[str] | None = None,
+) -> Any:
     """Run one dbt command in-process and log every node's result to the flow run's log.
 
     dbt's own console output is silenced (`--quiet`): the per-node lines below carry the same
@@ -158,7 +163,7 @@ def _run_dbt_logged(command: str, database_url: str, select: list[str] | None = 
     # dbt reports an unreachable database as a failed node; check first so that the task
     # fails with DatabaseUnavailableError, the one failure its retries are meant for.
     connect(database_url, connect_timeout=10).close()
-    args = ["--quiet", command, *(["--select", *select] if select else [])]
+    args = ["--quiet", command, *(["--select", *select] if select else []), *(extra or [])]
     result = run_dbt(args, database_url=database_url, migrate_first=False)
     for node in result.nodes:
         log = logger.error if node.failed else logger.info
@@ -202,16 +207,22 @@ def dbt_run_task(run_id: str, select: list[str]) -> int:
 
 
 @task(name="dbt test", retries=0, cache_policy=NO_CACHE)
-def dbt_test_task(run_id: str, select: list[str]) -> dict[str, Any]:
+def dbt_test_task(run_id: str, select: list[str], unit_tests: bool = False) -> dict[str, Any]:
+    """Data tests judge the data; dbt unit tests (static inputs, they judge the SQL) run only
+    when asked — dbt's advice for production runs; `make test` runs them on every change."""
     database_url = _database_url()
     recorder = RunRecorder(database_url, run_id)
-    result = _timed(recorder, "dbt_test", lambda: _run_dbt_logged("test", database_url, select))
+    extra = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
+    result = _timed(
+        recorder, "dbt_test", lambda: _run_dbt_logged("test", database_url, select, extra)
+    )
     recorder.tests_outcome(result.tests_passed, result.tests_failed, result.failed_tests)
     if result.failed_tests:
         raise DataTestsFailed(result.failed_tests)
     if not result.success:
         raise DbtStepFailed(f"dbt test failed: {result.error or 'see the log above'}")
-    return {"passed": result.tests_passed, "failed": result.tests_failed}
+    unit = sum(node.resource_type == "unit_test" for node in result.nodes)
+    return {"passed": result.tests_passed, "failed": result.tests_failed, "unit_tests": unit}
 
 
 @flow(name="wearable_pipeline", log_prints=False, validate_parameters=False)
@@ -222,6 +233,7 @@ def wearable_pipeline(
     skip_ingest: bool = False,
     skip_tests: bool = False,
     select: list[str] | None = None,
+    unit_tests: bool = False,
 ) -> dict[str, Any]:
     """The whole pipeline as one Prefect flow run; raises when a step fails."""
     RunRecorder(_database_url(), run_id).set_flow_run(flow_run.get_id())
@@ -231,7 +243,7 @@ def wearable_pipeline(
     summary["seeds"] = dbt_seed_task(run_id)
     summary["models_built"] = dbt_run_task(run_id, select or [])
     if not skip_tests:
-        summary["tests"] = dbt_test_task(run_id, select or [])
+        summary["tests"] = dbt_test_task(run_id, select or [], unit_tests)
     # Rejected files do not stop the models being built from everything else, but the run
     # must not report success while a drop was refused (as `wearable ingest` exits 1).
     rejected = summary.get("ingest", {}).get("rejected_files")

@@ -29,6 +29,7 @@ class RunOptions:
     skip_ingest: bool = False
     skip_tests: bool = False
     select: list[str] = field(default_factory=list)
+    unit_tests: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,6 +99,7 @@ def run_pipeline(
             skip_ingest=options.skip_ingest,
             skip_tests=options.skip_tests,
             select=options.select,
+            unit_tests=options.unit_tests,
         )
     except (flow.DataTestsFailed, flow.FilesRejected) as exc:
         return PipelineOutcome(recorder.finish("failed", str(exc)), summary)

@@ -57,4 +57,5 @@ def test_run_options_are_recorded_as_json() -> None:
         "skip_ingest": False,
         "skip_tests": True,
         "select": ["stg_sleep"],
+        "unit_tests": False,
     }

@@ -105,10 +105,13 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
     assert events_per_user == dict(Counter(e["user_id"] for e in events if e.get("user_id")))
     assert recorded == ("succeeded", 940 + 413)
 
-    # A second run finds nothing new to load and still succeeds.
-    again = run_pipeline(settings, RunOptions(select=["daily_user_summary"]))
+    assert outcome.summary["tests"]["unit_tests"] == 0  # data tests only, unless asked
+
+    # A second run finds nothing new to load and still succeeds; asked, it runs unit tests.
+    again = run_pipeline(settings, RunOptions(select=["daily_user_summary"], unit_tests=True))
     assert again.run.status == "succeeded", again.run.error
     assert again.run.rows_ingested == 0
+    assert again.summary["tests"]["unit_tests"] >= 1
 
 
 def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(

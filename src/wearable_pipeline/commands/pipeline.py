@@ -25,6 +25,11 @@ def run(
     select: list[str] = typer.Option(
         None, "--select", "-s", help="dbt selection for run and test (repeatable)."
     ),
+    unit_tests: bool = typer.Option(
+        False,
+        "--unit-tests",
+        help="Also run dbt unit tests (they check the SQL on fixed inputs; make test runs them).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
 ) -> None:
     """Run the pipeline (Prefect flow): migrate → ingest → dbt seed → dbt run → dbt test.
@@ -43,6 +48,7 @@ def run(
         skip_ingest=skip_ingest,
         skip_tests=skip_tests,
         select=list(select or []),
+        unit_tests=unit_tests,
     )
     outcome = run_pipeline(settings, options)
     record = outcome.run
