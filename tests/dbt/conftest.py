@@ -64,6 +64,21 @@ def insert_events(database_url: str, events: Iterable[dict[str, Any]]) -> int:
         return copy_events(conn, events, batch_id=uuid.uuid4())
 
 
+def fitbit_activity_row(user: str, day: str, steps: int | str) -> dict[str, str]:
+    """One Fitbit daily-activity row (SQL-safe column names) with plausible other values."""
+    return {
+        "id": user,
+        "activity_date": day,
+        "total_steps": str(steps),
+        "total_distance": "1.5",
+        "very_active_minutes": "0",
+        "fairly_active_minutes": "0",
+        "lightly_active_minutes": "100",
+        "sedentary_minutes": "1000",
+        "calories": "1800",
+    }
+
+
 def make_event(
     name: str,
     payload: dict[str, Any],
@@ -134,6 +149,7 @@ class DbtTestKit:
         return insert_events(self.database_url, events)
 
     make_event = staticmethod(make_event)
+    fitbit_activity_row = staticmethod(fitbit_activity_row)
 
     def dbt(self, *args: str) -> DbtResult:
         """Run dbt against the module's database, artefacts in the module's temporary folder."""

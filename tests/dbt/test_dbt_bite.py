@@ -31,20 +31,6 @@ EXPECTED_FAILURES = {
 }
 
 
-def fitbit_activity(user: str, day: str, steps: str) -> dict[str, str]:
-    return {
-        "id": user,
-        "activity_date": day,
-        "total_steps": steps,
-        "total_distance": "1.5",
-        "very_active_minutes": "0",
-        "fairly_active_minutes": "0",
-        "lightly_active_minutes": "100",
-        "sedentary_minutes": "1000",
-        "calories": "1800",
-    }
-
-
 @pytest.fixture(scope="module")
 def green(kit: Any) -> DbtResult:
     kit.load_fitbit_csvs()
@@ -53,7 +39,7 @@ def green(kit: Any) -> DbtResult:
 
 @pytest.fixture(scope="module")
 def built(green: DbtResult, kit: Any) -> DbtResult:
-    negative = fitbit_activity("1624580081", "4/12/2016", "-5")
+    negative = kit.fitbit_activity_row("1624580081", "4/12/2016", "-5")
     kit.ingest_rows("dailyActivity_negative.csv", [negative])
     kit.ingest_rows(
         "sleepDay_too_much.csv",
@@ -70,8 +56,8 @@ def built(green: DbtResult, kit: Any) -> DbtResult:
     kit.ingest_rows(
         "dailyActivity_duplicated_day.csv",
         [
-            fitbit_activity("1503960366", "4/20/2016", "1000"),
-            fitbit_activity("1503960366", "4/20/2016", "2000"),
+            kit.fitbit_activity_row("1503960366", "4/20/2016", "1000"),
+            kit.fitbit_activity_row("1503960366", "4/20/2016", "2000"),
         ],
     )
     return kit.dbt("build", "--resource-type", "seed", "--resource-type", "model")

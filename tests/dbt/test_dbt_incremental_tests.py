@@ -36,20 +36,6 @@ MINUTES_FIT = "stg_daily_activity_minutes_fit_in_a_day"
 BAD_USER = "1624580081"
 
 
-def fitbit_activity(user: str, day: str, steps: str) -> dict[str, str]:
-    return {
-        "id": user,
-        "activity_date": day,
-        "total_steps": steps,
-        "total_distance": "1.5",
-        "very_active_minutes": "0",
-        "fairly_active_minutes": "0",
-        "lightly_active_minutes": "100",
-        "sedentary_minutes": "1000",
-        "calories": "1800",
-    }
-
-
 @pytest.fixture(scope="module")
 def project(project_copy: Any) -> Any:
     return project_copy
@@ -86,7 +72,9 @@ def planted(first: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def failing(planted: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
     """A load with a negative step count; tests run three times without a fix."""
-    kit.ingest_rows("dailyActivity_negative.csv", [fitbit_activity(BAD_USER, "4/12/2016", "-5")])
+    kit.ingest_rows(
+        "dailyActivity_negative.csv", [kit.fitbit_activity_row(BAD_USER, "4/12/2016", "-5")]
+    )
     models = project.dbt("build", "--resource-type", "seed", "--resource-type", "model")
     marks_before = marks(kit)
     once = project.dbt("test")
@@ -105,7 +93,9 @@ def failing(planted: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def fixed(failing: dict[str, Any], project: Any, kit: Any) -> dict[str, Any]:
     """A corrected re-export of the bad day (the newer load wins): green again."""
-    kit.ingest_rows("dailyActivity_fixed.csv", [fitbit_activity(BAD_USER, "4/12/2016", "5")])
+    kit.ingest_rows(
+        "dailyActivity_fixed.csv", [kit.fitbit_activity_row(BAD_USER, "4/12/2016", "5")]
+    )
     result = project.dbt("build")
     return {"result": result, "marks": marks(kit)}
 

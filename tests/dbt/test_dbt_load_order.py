@@ -25,20 +25,6 @@ USER_A = "load-order-a"
 USER_B = "load-order-b"
 
 
-def fitbit_row(user: str, day: str, steps: int) -> dict[str, str]:
-    return {
-        "id": user,
-        "activity_date": day,
-        "total_steps": str(steps),
-        "total_distance": "1.5",
-        "very_active_minutes": "0",
-        "fairly_active_minutes": "0",
-        "lightly_active_minutes": "100",
-        "sedentary_minutes": "1000",
-        "calories": "1800",
-    }
-
-
 class UncommittedLoad:
     """A daily-activity load inside an open transaction, as the loader writes one: the
     manifest row ('loaded', committed only with the rows), the raw rows, then finished_at
@@ -80,11 +66,14 @@ def scenario(kit: Any) -> Iterator[dict[str, Any]]:
 
     load_a = UncommittedLoad(
         kit.database_url,
-        [fitbit_row(USER_A, "4/12/2016", 4321), fitbit_row(USER_A, "4/13/2016", 5432)],
+        [
+            kit.fitbit_activity_row(USER_A, "4/12/2016", 4321),
+            kit.fitbit_activity_row(USER_A, "4/13/2016", 5432),
+        ],
     )
     try:
         load_b = kit.ingest_rows(
-            "dailyActivity_load_b.csv", [fitbit_row(USER_B, "4/12/2016", 7654)]
+            "dailyActivity_load_b.csv", [kit.fitbit_activity_row(USER_B, "4/12/2016", 7654)]
         )
         staged_b: DbtResult = kit.dbt("build")
         a_before = kit.query(

@@ -8,6 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +27,24 @@ def wearable(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("wearable")), *args]
 
 
-def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: Path) -> None:
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base: str
+    env: dict[str, str]
+
+
+@contextmanager
+def serving(database_url: str, home: Path, *, up_when: str) -> Iterator[Served]:
+    """`wearable serve` as a real process, until `GET up_when` answers 200; SIGTERM on exit.
+
+    The process's output is read by the caller afterwards (`served.process.communicate()`).
+    """
     port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "WEARABLE_HOME": str(tmp_path / "home"),
+        "WEARABLE_HOME": str(home),
         "WEARABLE_API_KEYS": "",
     }
     process = subprocess.Popen(
@@ -45,13 +60,25 @@ def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: 
         while True:
             assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
             try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                if httpx.get(f"{base}{up_when}", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "wearable serve did not become ready"
+            assert time.monotonic() < deadline, f"wearable serve: {up_when} never answered 200"
             time.sleep(0.1)
+        yield Served(process, base, env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
 
+
+def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: Path) -> None:
+    with serving(database_url, tmp_path / "home", up_when="/ready") as served:
+        process, base, env = served.process, served.base, served.env
         args = ["--users", "3", "--days", "4", "--seed", "5", "--batch-size", "100"]
         rates = ["--duplicate-rate", "0.05", "--invalid-rate", "0.05"]
         result = subprocess.run(
@@ -79,13 +106,6 @@ def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: 
         assert stored == (totals["accepted"],) and rejected == (totals["rejected"],)
         metrics = httpx.get(f"{base}/metrics").text
         assert f'wearable_events_total{{outcome="accepted"}} {float(totals["accepted"])}' in metrics
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
     _, stderr = process.communicate()
     assert process.returncode == 0, stderr
     log_lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
@@ -101,33 +121,9 @@ def test_serve_starts_while_the_database_is_down_and_migrates_it_when_back(
     """`wearable serve` on a stopped, never-migrated server: up, 503, then ready by itself."""
     url = own_postgres.get_uri()
     own_postgres.stop()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "WEARABLE_HOME": str(tmp_path / "home"),
-        "WEARABLE_API_KEYS": "",
-    }
-    process = subprocess.Popen(
-        wearable("--log-json", "serve", "--port", str(port)),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     event = make_event()
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "wearable serve did not start"
-            time.sleep(0.1)
+    with serving(url, tmp_path / "home", up_when="/health") as served:
+        process, base = served.process, served.base
         ready = httpx.get(f"{base}/ready", timeout=5)
         assert ready.status_code == 503
         assert ready.json() == {"status": "unavailable", "database": "unreachable"}
@@ -151,13 +147,6 @@ def test_serve_starts_while_the_database_is_down_and_migrates_it_when_back(
                 "select count(*) from raw.raw_events where event_id = %s", [event["event_id"]]
             ).fetchone()
         assert stored == (1,)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
     _, stderr = process.communicate()
     assert process.returncode == 0, stderr
     assert "serving anyway" in stderr

@@ -51,19 +51,6 @@ class RejectedRow:
     reason: str
 
 
-def copy_escape(value: str) -> str:
-    """A value in COPY text format: backslash, tab, newline and carriage return escaped."""
-    if "\\" in value:
-        value = value.replace("\\", "\\\\")
-    if "\t" in value:
-        value = value.replace("\t", "\\t")
-    if "\n" in value:
-        value = value.replace("\n", "\\n")
-    if "\r" in value:
-        value = value.replace("\r", "\\r")
-    return value
-
-
 def _escape_specials(value: str) -> str:
     """Backslash, newline and carriage return escaped: COPY text format with `,` as the
     delimiter, for a value (or a run of values) with no comma in it. A tab is plain data."""
@@ -74,6 +61,12 @@ def _escape_specials(value: str) -> str:
     if "\r" in value:
         value = value.replace("\r", "\\r")
     return value
+
+
+def copy_escape(value: str) -> str:
+    """A value in COPY text format with the default tab delimiter (for raw.rejected_rows)."""
+    value = _escape_specials(value)
+    return value.replace("\t", "\\t") if "\t" in value else value
 
 
 def copy_field(value: str) -> str:
