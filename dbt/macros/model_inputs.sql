@@ -1,7 +1,8 @@
 {#-
-    Inputs without row stamps. An incremental model finds what to redo from the stamps of the
-    staging rows (dbt_loaded_at); a seed such as source_priority has none, so a changed seed
-    would otherwise go unnoticed and the model would keep rows decided by the old seed.
+    Inputs without write ids. An incremental model finds what to redo from the write ids of
+    its input rows (macros/incremental.sql); a seed such as source_priority has none, so a
+    changed seed would otherwise go unnoticed and the model would keep rows decided by the
+    old seed.
 
     The model stores a hash of the seed's contents with itself (post-hook, in the model's own
     transaction, table dbt_state.model_inputs) and compares it at the start of each

@@ -1,56 +1,192 @@
 {#-
     Parsing raw text. Raw tables are lossless text, so a value that does not parse must not
-    crash the whole model: these return null instead, and the not_null / range tests on the
-    staging columns then name the problem.
+    crash the whole model: these return null instead, and `parse_errors` names every value
+    that was written but did not parse, so a data test can report it with its load and row
+    (never a silent null).
+
+    Each engine parses in its own dialect (adapter.dispatch): PostgreSQL checks a value with a
+    pattern and `pg_input_is_valid` before casting (its casts raise on bad input, which would
+    fail the whole model), Spark's casts return null by themselves.
 -#}
-
-{#- A decimal number (`8.5`, `-3`, `1e3`, ` 42 `), else null. -#}
-{% macro to_numeric(column) -%}
-    case
-        when trim({{ column }}) ~ '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$'
-            then cast(trim({{ column }}) as numeric)
-    end
-{%- endmacro %}
-
-{#- A whole number, rounding `12.0`-style decimals, else null. -#}
-{% macro to_integer(column) -%}
-    cast(round({{ to_numeric(column) }}) as integer)
-{%- endmacro %}
 
 {#- Blank or `None` (Oura) text is missing, not a value. -#}
 {% macro to_text(column) -%}
     nullif(nullif(trim({{ column }}), ''), 'None')
 {%- endmacro %}
 
+{#- Whether a text expression matches a regular expression. -#}
+{% macro matches(expression, pattern) -%}
+    {{ return(adapter.dispatch('matches', 'wearable')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro postgres__matches(expression, pattern) -%}
+    ({{ expression }} ~ '{{ pattern }}')
+{%- endmacro %}
+
+{% macro default__matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}
+
+{#- Whether PostgreSQL can read the text as `type` (guards casts that would raise). -#}
+{% macro is_valid_input(expression, type) -%}
+    {{ return(adapter.dispatch('is_valid_input', 'wearable')(expression, type)) }}
+{%- endmacro %}
+
+{% macro postgres__is_valid_input(expression, type) -%}
+    pg_input_is_valid({{ expression }}, '{{ type }}')
+{%- endmacro %}
+
+{% macro default__is_valid_input(expression, type) -%}
+    true
+{%- endmacro %}
+
+{#- The exact decimal type (numeric on PostgreSQL; Fitbit writes 15 significant digits). -#}
+{% macro decimal_type() -%}
+    {{ return(adapter.dispatch('decimal_type', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro postgres__decimal_type() -%}
+    numeric
+{%- endmacro %}
+
+{% macro default__decimal_type() -%}
+    decimal(38, 15)
+{%- endmacro %}
+
+{#- A decimal number (`8.5`, `-3`, `1e3`, ` 42 `), else null (also `NaN`, `Infinity`). -#}
+{% macro to_numeric(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', '^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$') }}
+            and {{ is_valid_input('trim(' ~ column ~ ')', decimal_type()) }}
+            then cast(trim({{ column }}) as {{ decimal_type() }})
+    end
+{%- endmacro %}
+
+{#- A whole number that fits an integer, rounding `12.0`-style decimals, else null. Plain
+    digits take a fast path: intraday files hold tens of millions of them. -#}
+{% macro to_integer(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{1,9}$') }}
+            then cast(trim({{ column }}) as {{ dbt.type_int() }})
+        when abs({{ to_numeric(column) }}) < 2147483647.5
+            then cast(round({{ to_numeric(column) }}) as {{ dbt.type_int() }})
+    end
+{%- endmacro %}
+
+{#- `True` / `False` (any case), else null. -#}
+{% macro to_boolean(column) -%}
+    case lower(trim({{ column }}))
+        when 'true' then true
+        when 'false' then false
+    end
+{%- endmacro %}
+
 {#-
-    Fitbit/Fitabase dates: `4/12/2016` (dailyActivity) or `4/12/2016 12:00:00 AM` (sleepDay),
-    always month first. Returns a date; the time of day, when present, is ignored because
-    both files hold one row per calendar day.
+    Fitbit/Fitabase dates, month first: `4/12/2016` (dailyActivity) or `4/12/2016 12:00:00 AM`
+    (sleepDay: the time, always midnight there, is ignored). A date that does not exist
+    (`2/30/2016`, `13/45/2016`) is null.
 -#}
 {% macro parse_fitbit_date(column) -%}
+    {{ return(adapter.dispatch('parse_fitbit_date', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__parse_fitbit_date(column) -%}
     case
         when trim({{ column }}) ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}( |$)'
-            then to_date(split_part(trim({{ column }}), ' ', 1), 'MM/DD/YYYY')
+            and pg_input_is_valid({{ _fitbit_iso_date('trim(' ~ column ~ ')') }}, 'date')
+            then cast({{ _fitbit_iso_date('trim(' ~ column ~ ')') }} as date)
     end
 {%- endmacro %}
 
-{#- Fitbit/Fitabase 12-hour timestamps: `4/12/2016 1:05:00 PM` → 2016-04-12 13:05:00. -#}
+{#- `4/12/2016 …` → `2016-4-12`, with split_part: a regular expression with groups costs
+    PostgreSQL ~25 µs a value. -#}
+{% macro _fitbit_iso_date(text) -%}
+    concat_ws('-',
+        split_part(split_part({{ text }}, ' ', 1), '/', 3),
+        split_part({{ text }}, '/', 1),
+        split_part({{ text }}, '/', 2)
+    )
+{%- endmacro %}
+
+{% macro default__parse_fitbit_date(column) -%}
+    to_date(substring_index(trim({{ column }}), ' ', 1), 'M/d/yyyy')
+{%- endmacro %}
+
+{#-
+    Fitbit/Fitabase local times on a 12-hour clock: `4/12/2016 1:05:00 PM` → 2016-04-12
+    13:05:00 (a timestamp without time zone: Fitbit writes the wearer's wall-clock time).
+    Anything else - `13/45/2016 99:00:00 PM`, a 24-hour time - is null. PostgreSQL checks it
+    as an ISO timestamp built with split_part: regular expressions cost several times more
+    per value, and the minute and heart-rate files hold tens of millions of them.
+-#}
 {% macro parse_fitbit_timestamp(column) -%}
+    {{ return(adapter.dispatch('parse_fitbit_timestamp', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__parse_fitbit_timestamp(column) -%}
     case
-        when trim({{ column }}) ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4} [0-9]{1,2}:[0-9]{2}:[0-9]{2} [AaPp][Mm]$'
-            then cast(to_timestamp(trim({{ column }}), 'MM/DD/YYYY HH12:MI:SS AM') as timestamp)
+        when split_part({{ column }}, ' ', 4) = ''
+            and upper(split_part({{ column }}, ' ', 3)) in ('AM', 'PM')
+            and pg_input_is_valid({{ _fitbit_iso_timestamp(column) }}, 'timestamp')
+            then cast({{ _fitbit_iso_timestamp(column) }} as timestamp)
     end
 {%- endmacro %}
 
-{#- ISO dates (`2024-01-31`), the canonical formats' `date` column. -#}
+{#- `4/12/2016 1:05:00 PM` → `2016-4-12 1:05:00 PM`: the date made ISO (year first, so no
+    DateStyle setting can swap day and month), the 12-hour time as it is. Not trimmed: these
+    are the intraday files' tens of millions of values, and a time with stray spaces is
+    reported rather than read. -#}
+{% macro _fitbit_iso_timestamp(column) -%}
+    concat(
+        {{ _fitbit_iso_date(column) }},
+        ' ', split_part({{ column }}, ' ', 2),
+        ' ', split_part({{ column }}, ' ', 3)
+    )
+{%- endmacro %}
+
+{% macro default__parse_fitbit_timestamp(column) -%}
+    to_timestamp(trim({{ column }}), 'M/d/yyyy h:mm:ss a')
+{%- endmacro %}
+
+{#- ISO dates (`2024-01-31`), the canonical formats' `date` column; impossible dates are null. -#}
 {% macro parse_iso_date(column) -%}
     case
-        when trim({{ column }}) ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') }}
+            and {{ is_valid_input('trim(' ~ column ~ ')', 'date') }}
             then cast(trim({{ column }}) as date)
     end
 {%- endmacro %}
 
-{#- The build's timestamp, stamped on rows a run writes: the watermark for downstream models. -#}
+{#-
+    The values of a row that were written but did not parse, as text for people
+    (`activity_hour "13/45/2016 99:00:00 PM"; steps "--"`), or null when every value parsed.
+    `checks`: (name, raw text expression, parsed expression) for each parsed value.
+-#}
+{% macro parse_errors(checks) -%}
+    nullif(concat_ws('; '
+        {%- for name, raw, parsed in checks %},
+        case
+            when {{ parsed }} is null and {{ to_text(raw) }} is not null
+                then concat('{{ name }} "', {{ raw }}, '"')
+        end
+        {%- endfor %}
+    ), '')
+{%- endmacro %}
+
+{#- The build's timestamp, stamped on rows a run writes, for people reading the tables. -#}
 {% macro run_timestamp() -%}
-    cast('{{ run_started_at.isoformat() }}' as timestamp with time zone)
+    cast('{{ run_started_at.isoformat() }}' as {{ timestamp_tz_type() }})
+{%- endmacro %}
+
+{#- A point in time (PostgreSQL's timestamptz; Spark's timestamp is one already). -#}
+{% macro timestamp_tz_type() -%}
+    {{ return(adapter.dispatch('timestamp_tz_type', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro postgres__timestamp_tz_type() -%}
+    timestamp with time zone
+{%- endmacro %}
+
+{% macro default__timestamp_tz_type() -%}
+    timestamp
 {%- endmacro %}

@@ -13,12 +13,17 @@
     index for values past the histogram's end.)
 
     Rendered at run time inside the model's transaction, so the check sees the table this
-    run built; an empty result (the table has statistics) skips the hook.
-
-    (VACUUM was tried here too, for index-only scans: in the middle of a multi-threaded
-    build the other threads' open transactions keep it from marking any page all-visible.)
+    run built; an empty result (the table has statistics) skips the hook. PostgreSQL only:
+    other engines keep their statistics their own way.
 -#}
 {% macro analyze_if_rebuilt() -%}
+    {{ return(adapter.dispatch('analyze_if_rebuilt', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro default__analyze_if_rebuilt() -%}
+{%- endmacro %}
+
+{% macro postgres__analyze_if_rebuilt() -%}
     {%- if execute -%}
         {%- set check -%}
             select exists (

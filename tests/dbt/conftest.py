@@ -136,8 +136,22 @@ class DbtTestKit:
     drop_dir: Path
 
     def load_fitbit_csvs(self) -> None:
-        """The real Fitbit fixture files, through the real loader."""
+        """The real Fitbit daily-activity and sleep files, through the real loader."""
         load_csv_files(self.database_url, [DAILY_ACTIVITY_CSV, SLEEP_CSV], drop_dir=FITBIT_FIXTURES)
+
+    def load_fitbit_export(self) -> None:
+        """Every file of the real Fitbit export (daily, hourly, weight), through the loader."""
+        load_csv_files(self.database_url, [FITBIT_FIXTURES], drop_dir=FITBIT_FIXTURES)
+
+    def load_synthetic_export(self, *, users: int, days: int, seed: int) -> dict[str, Path]:
+        """A generated whole Fitbit export (heart rate and minute files too), loaded; its files
+        by source format."""
+        from wearable_pipeline.synth import generate_csv_files
+
+        folder = self.drop_dir / f"synthetic-{users}x{days}-{seed}"
+        written = generate_csv_files(folder, users=users, days=days, seed=seed)
+        load_csv_files(self.database_url, [folder], drop_dir=self.drop_dir)
+        return {file.source_format: file.path for file in written}
 
     def ingest_rows(self, name: str, rows: list[dict[str, Any]]) -> int:
         """Write `rows` as a new CSV drop and ingest it: one new load; returns its id."""

@@ -83,22 +83,3 @@ def test_result_of_a_dbt_that_could_not_run() -> None:
     assert result.exit_code == 2
     assert result.error == "DbtProjectError: no profile"
     assert DbtResult(args=("run",), success=True).exit_code == 0
-
-
-def test_dbt_invocations_take_turns_on_one_database(database_url: str) -> None:
-    """run_dbt holds the database's dbt lock for the invocation (the incremental models and
-    data tests compare their stamps with the previous invocation's: they must not overlap)."""
-    import psycopg
-
-    from wearable_pipeline.transform.dbt import _DBT_LOCK_KEY, _one_dbt_at_a_time
-
-    def try_lock() -> bool:
-        with psycopg.connect(database_url, autocommit=True) as other:
-            taken = other.execute(
-                "select pg_try_advisory_lock(hashtextextended(%s, 0))", [_DBT_LOCK_KEY]
-            ).fetchone()
-            return bool(taken and taken[0])
-
-    with _one_dbt_at_a_time(database_url):
-        assert not try_lock()
-    assert try_lock()

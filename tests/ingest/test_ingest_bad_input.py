@@ -30,16 +30,22 @@ def test_empty_file_is_rejected(database_url: str, drop: Path) -> None:
     ) == [("rejected", "empty file: no header line")]
 
 
-def test_header_only_file_is_rejected_and_leaves_no_loaded_entry(
+def test_a_header_only_file_loads_no_rows_with_a_note_and_is_skipped_next_time(
     database_url: str, drop: Path
 ) -> None:
-    _, result = _one(database_url, BAD / "header_only_sleepDay.csv", drop)
-    assert (result.status, result.source_format) == ("rejected", "fitbit_sleep_day")
-    assert result.error == "line 1: header only, no data rows"
-    statuses = query(
-        database_url, "select status from ops.file_loads where sha256 = %s", result.sha256
+    # A valid file of an export (a study where nobody logged a weight) must not fail a run.
+    report, result = _one(database_url, BAD / "header_only_sleepDay.csv", drop)
+    assert (result.status, result.source_format, result.rows_loaded) == (
+        "loaded",
+        "fitbit_sleep_day",
+        0,
     )
-    assert statuses == [("rejected",)]
+    assert report.ok and result.message == "line 1: header only, no data rows"
+    assert query(
+        database_url, "select status, message from ops.file_loads where sha256 = %s", result.sha256
+    ) == [("loaded", "line 1: header only, no data rows")]
+    _, again = _one(database_url, BAD / "header_only_sleepDay.csv", drop)
+    assert again.status == "skipped"
 
 
 def test_unknown_format_is_reported_with_the_known_formats_whatever_its_name(
@@ -163,6 +169,7 @@ _SINGLE_USER = SourceFormat(
     columns=("day", "step_total"),
     user_id_column=None,
     description="test only",
+    vendor="test",
 )
 
 

@@ -18,11 +18,16 @@ from typer.testing import CliRunner
 from wearable_pipeline.cli import app
 from wearable_pipeline.commands import ingest as ingest_command
 from wearable_pipeline.ingest import loader
+from wearable_pipeline.ingest.formats import FORMATS
 from wearable_pipeline.ingest.report import IngestReport
+from wearable_pipeline.synth import FILES
 
 from .helpers import BAD, FITBIT
 
 runner = CliRunner()
+
+
+DAILY_HOURLY = {"daily", "hourly"}
 
 
 def test_ingest_default_data_dir_table_then_nothing_new(cli_env: dict[str, str]) -> None:
@@ -78,7 +83,10 @@ def test_generate_csv_then_ingest_as_a_subprocess(cli_env: dict[str, str], tmp_p
     env = {**os.environ, **cli_env}
     out = tmp_path / "gen"
     generated = subprocess.run(
-        [wearable, "generate-csv", "--users", "3", "--days", "10", "--seed", "5", "--out", out],
+        [
+            *(wearable, "generate-csv", "--users", "3", "--days", "10", "--seed", "5"),
+            *("--include", "daily,hourly", "--out", out),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -91,23 +99,21 @@ def test_generate_csv_then_ingest_as_a_subprocess(cli_env: dict[str, str], tmp_p
     )
     assert ingested.returncode == 0, ingested.stderr
     report = json.loads(ingested.stdout)
-    assert [f["source_format"] for f in report["files"]] == [
-        "fitbit_daily_activity",
-        "fitbit_sleep_day",
-    ]
-    assert report["files"][0]["rows_loaded"] == 30
+    loaded = {f["source_format"]: f["rows_loaded"] for f in report["files"]}
+    assert set(loaded) == {spec.source_format for spec in FILES if spec.group in DAILY_HOURLY}
+    assert loaded["fitbit_daily_activity"] == 30
+    assert loaded["fitbit_hourly_steps"] == 30 * 24
 
 
 def test_formats_lists_the_registry(cli_env: dict[str, str]) -> None:
     result = runner.invoke(app, ["formats", "--json"])
     assert result.exit_code == 0
-    names = [fmt["name"] for fmt in json.loads(result.output)]
-    assert names == [
-        "fitbit_daily_activity",
-        "fitbit_sleep_day",
-        "canonical_daily_activity",
-        "canonical_sleep",
-    ]
+    listed = json.loads(result.output)
+    assert [fmt["name"] for fmt in listed] == [fmt.name for fmt in FORMATS]
+    assert {fmt["name"] for fmt in listed} >= {spec.source_format for spec in FILES}
+    hourly = next(fmt for fmt in listed if fmt["name"] == "fitbit_hourly_steps")
+    assert hourly["target_table"] == "raw.fitbit_hourly_steps"
+    assert hourly["signature"] == ["Id", "ActivityHour", "StepTotal"]
 
 
 class _Stream(io.StringIO):
@@ -152,9 +158,12 @@ def test_generate_csv_json_reports_what_it_wrote(cli_env: dict[str, str], tmp_pa
     assert (report["users"], report["days"], report["seed"]) == (4, 9, 2)
     files = report["files"]
     assert [(Path(f["path"]).name, f["source_format"]) for f in files] == [
-        ("dailyActivity_merged.csv", "fitbit_daily_activity"),
-        ("sleepDay_merged.csv", "fitbit_sleep_day"),
+        (spec.name, spec.source_format) for spec in FILES
     ]
     for file in files:
         assert file["rows"] == Path(file["path"]).read_bytes().count(b"\n") - 1
     assert files[0]["rows"] == 36
+
+    unknown = runner.invoke(app, ["generate-csv", "--include", "weekly", "--out", str(out)])
+    assert unknown.exit_code == 2
+    assert "unknown file group(s) ['weekly']" in unknown.stderr

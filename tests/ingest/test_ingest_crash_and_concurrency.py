@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from wearable_pipeline.ingest.loader import ingest_paths
-from wearable_pipeline.synth import generate_csv
+from wearable_pipeline.synth import generate_csv_files
 
 from .helpers import FITBIT, query
 
@@ -29,9 +29,19 @@ print(json.dumps(report.to_dict()))
 
 @pytest.fixture(scope="module")
 def big_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with a generated 200,000-row activity file and its sleep file."""
+    """A folder with a 200,000-row activity file and a sleep file: a generated export whose
+    activity rows are written 20 times over (a big file is all these tests need)."""
     folder = tmp_path_factory.mktemp("big")
-    generate_csv(folder, users=200, days=1000, seed=7)
+    written = {
+        f.source_format: f.path
+        for f in generate_csv_files(
+            folder / "generated", users=200, days=50, seed=7, include=["daily"]
+        )
+    }
+    header, *rows = written["fitbit_daily_activity"].read_bytes().splitlines(keepends=True)
+    (folder / "dailyActivity_merged.csv").write_bytes(header + b"".join(rows) * 20)
+    shutil.copy(written["fitbit_sleep_day"], folder / "sleepDay_merged.csv")
+    shutil.rmtree(folder / "generated")
     return folder
 
 

@@ -204,12 +204,19 @@ def _columns(url: str, table: str) -> set[str]:
 
 
 def test_a_file_that_does_not_load_leaves_the_table_as_it_was(
-    database_url: str, drop: Path
+    database_url: str, drop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Recognised, new columns, then rejected inside the load: header only.
-    path = write(drop, "new_cols_no_rows.csv", "user_id,date,steps,never_seen_before\n")
+    # Recognised, new columns, then failed inside the load: the file changes under it.
+    path = write(drop, "new_cols.csv", "user_id,date,steps,never_seen_before\nu,2024-01-01,1,x\n")
+
+    def fingerprint_then_change(file: Path) -> Fingerprint:
+        seen = fingerprint(file)
+        write(drop, "new_cols.csv", "user_id,date,steps,never_seen_before\nu,2024-01-01,2,x\n")
+        return seen
+
+    monkeypatch.setattr(loader, "fingerprint", fingerprint_then_change)
     result = ingest_paths(database_url, [path], drop_dir=drop).files[0]
-    assert (result.status, result.error) == ("rejected", "line 1: header only, no data rows")
+    assert result.status == "failed"
     assert "never_seen_before" not in _columns(database_url, "daily_activity")
 
 

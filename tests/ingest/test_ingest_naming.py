@@ -11,6 +11,9 @@ def test_readable_names() -> None:
     assert sql_safe_name("Temperature Deviation (°C)") == "temperature_deviation_c"
     assert sql_safe_name("7 day avg") == "c_7_day_avg"
     assert sql_safe_name("") == "column"
+    assert sql_safe_name("METs") == "mets"  # an acronym's plural stays one word
+    assert sql_safe_name("logId") == "log_id"
+    assert sql_safe_name("BMI") == "bmi"
 
 
 def test_repeated_names_get_suffixes_in_order() -> None:

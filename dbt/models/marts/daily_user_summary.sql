@@ -1,66 +1,86 @@
-{#- meta.row_stamp: the column stamping each row with the run that wrote it; data tests
-    re-check only rows stamped since they last passed (macros/test_scope.sql). -#}
 {{
     config(
         materialized='incremental',
         unique_key=['user_id', 'summary_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook='{{ record_horizon() }}',
         post_hook=[
             '{{ analyze_if_rebuilt() }}',
             "{{ remember_input(ref('source_priority'), ['metric', 'source_format', 'priority']) }}",
         ],
-        meta={'row_stamp': 'dbt_updated_at'},
         indexes=[
             {'columns': ['user_id', 'summary_date'], 'unique': True},
-            {'columns': ['dbt_updated_at']},
+            {'columns': ['dbt_write_id']},
         ],
     )
 }}
 
 {#-
-    One row per user per local date: activity, sleep and app engagement side by side.
+    One row per user per local date: activity, hourly totals, sleep, heart rate, wear, body
+    and app engagement side by side.
 
-    Several sources for one user-day (e.g. a Fitbit export and a canonical file) are never
-    added up: each metric comes from the highest-priority source in the source_priority
-    seed that has a value for it.
+    Several sources for one user-day (a Fitbit export and a canonical file, Fitbit's daily and
+    narrow daily files) are never added up: each metric comes from the highest-priority source
+    in the source_priority seed that has a value for it, and the chosen source is named.
 
-    Incremental: staging rows carry the time of the run that wrote them (dbt_loaded_at); a run
-    recomputes exactly the user-days that staging rows written since this model's last run
-    touch, from all of those days' staging rows - or every user-day when the source_priority
-    seed changed since the last run.
+    Wear follows RAPIDS' data yield (see the yml): heart rate where the day has any, else
+    minute activity, else hourly activity; a valid day has var('valid_day_min_hours') valid
+    hours.
 
-    The import CTEs are `not materialized`: each is read twice on incremental runs (to find
-    the changed days and to recompute them), and PostgreSQL would otherwise materialise a
-    CTE used twice - a full copy of every staging table, the indexes out of reach - on every
-    run. Inlined, the changed days come from the dbt_loaded_at indexes and each day's rows
-    from the (user_id, date) indexes.
+    Incremental: a run recomputes exactly the user-days that input rows written since its
+    last build touch (macros/incremental.sql), from all of those days' rows - or every
+    user-day when the source_priority seed changed since the last run (macros/model_inputs.sql).
 -#}
 
-{#-
-    The seed decides every row: when its contents changed since the last run (macros/
-    model_inputs.sql), this run recomputes every user-day instead of the changed ones only.
--#}
+{%- set horizon = previous_horizon() %}
 {%- set only_changed_days = is_incremental()
     and not input_changed(ref('source_priority'), ['metric', 'source_format', 'priority']) %}
 
 with
 
-daily_activity as not materialized (
+daily_activity as {{ inlined() }} (
 
     select * from {{ ref('stg_daily_activity') }}
 
 ),
 
-sleep as not materialized (
+sleep as {{ inlined() }} (
 
     select * from {{ ref('stg_sleep') }}
 
 ),
 
-events as not materialized (
+events as {{ inlined() }} (
 
     select * from {{ ref('stg_events') }}
+    -- anonymous events have no user-day to land on
+    where user_id is not null
+
+),
+
+hours as {{ inlined() }} (
+
+    select * from {{ ref('hourly_activity') }}
+
+),
+
+heart_rate as {{ inlined() }} (
+
+    select * from {{ ref('int_heart_rate_daily') }}
+
+),
+
+minute_activity as {{ inlined() }} (
+
+    select * from {{ ref('int_minute_activity_daily') }}
+
+),
+
+body as {{ inlined() }} (
+
+    select * from {{ ref('int_body_measurements') }}
+    where has_weight
 
 ),
 
@@ -72,69 +92,31 @@ source_priority as (
 
 -- the user-days this run (re)computes ---------------------------------------------------------
 
-{% if only_changed_days %}
 changed_days as (
 
-    select user_id, activity_date as summary_date
-    from daily_activity
-    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
-
+    select user_id, activity_date as summary_date from daily_activity
+    where dbt_write_id >= {{ horizon }}
     union
-
-    select user_id, sleep_date as summary_date
-    from sleep
-    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
-
+    select user_id, sleep_date from sleep
+    where dbt_write_id >= {{ horizon }}
     union
-
-    select user_id, event_local_date as summary_date
-    from events
-    where dbt_loaded_at > {{ max_timestamp_in_this('dbt_updated_at') }}
-
-),
-{% endif %}
-
-activity_in_scope as (
-
-    select daily_activity.*
-    from daily_activity
-    {% if only_changed_days %}
-    inner join changed_days
-        on daily_activity.user_id = changed_days.user_id
-        and daily_activity.activity_date = changed_days.summary_date
-    {% endif %}
-    where daily_activity.user_id is not null
-      and daily_activity.activity_date is not null
+    select user_id, event_local_date from events
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, activity_date from hours
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, activity_date from heart_rate
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, activity_date from minute_activity
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, measured_date from body
+    where dbt_write_id >= {{ horizon }}
 
 ),
 
-sleep_in_scope as (
-
-    select sleep.*
-    from sleep
-    {% if only_changed_days %}
-    inner join changed_days
-        on sleep.user_id = changed_days.user_id
-        and sleep.sleep_date = changed_days.summary_date
-    {% endif %}
-    where sleep.user_id is not null
-      and sleep.sleep_date is not null
-
-),
-
-events_in_scope as (
-
-    select events.*
-    from events
-    {% if only_changed_days %}
-    inner join changed_days
-        on events.user_id = changed_days.user_id
-        and events.event_local_date = changed_days.summary_date
-    {% endif %}
-    -- anonymous events have no user-day to land on
-    where events.user_id is not null
-
-),
 
 -- source priority, one column per metric --------------------------------------------------
 
@@ -152,43 +134,50 @@ priority_by_source as (
 
 ),
 
+-- activity ----------------------------------------------------------------------------------
+
 activity_ranked as (
 
     -- per user-day and metric: the best-ranked source that has a value (unlisted sources
     -- rank last, ties broken by name so the choice is stable)
     select
-        activity_in_scope.*,
+        daily_activity.*,
         row_number() over (
-            partition by activity_in_scope.user_id, activity_in_scope.activity_date
+            partition by daily_activity.user_id, daily_activity.activity_date
             order by
-                case when activity_in_scope.steps is null then 1 else 0 end,
+                case when daily_activity.steps is null then 1 else 0 end,
                 coalesce(priority_by_source.steps_priority, 2147483647),
-                activity_in_scope.source_format
+                daily_activity.source_format
         ) as steps_rank,
         row_number() over (
-            partition by activity_in_scope.user_id, activity_in_scope.activity_date
+            partition by daily_activity.user_id, daily_activity.activity_date
             order by
-                case when activity_in_scope.distance_km is null then 1 else 0 end,
+                case when daily_activity.distance_km is null then 1 else 0 end,
                 coalesce(priority_by_source.distance_priority, 2147483647),
-                activity_in_scope.source_format
+                daily_activity.source_format
         ) as distance_rank,
         row_number() over (
-            partition by activity_in_scope.user_id, activity_in_scope.activity_date
+            partition by daily_activity.user_id, daily_activity.activity_date
             order by
-                case when activity_in_scope.sedentary_minutes is null then 1 else 0 end,
+                case when daily_activity.sedentary_minutes is null then 1 else 0 end,
                 coalesce(priority_by_source.activity_minutes_priority, 2147483647),
-                activity_in_scope.source_format
+                daily_activity.source_format
         ) as activity_minutes_rank,
         row_number() over (
-            partition by activity_in_scope.user_id, activity_in_scope.activity_date
+            partition by daily_activity.user_id, daily_activity.activity_date
             order by
-                case when activity_in_scope.calories_kcal is null then 1 else 0 end,
+                case when daily_activity.calories_kcal is null then 1 else 0 end,
                 coalesce(priority_by_source.calories_priority, 2147483647),
-                activity_in_scope.source_format
+                daily_activity.source_format
         ) as calories_rank
-    from activity_in_scope
+    from daily_activity
+    {% if only_changed_days %}
+    inner join changed_days
+        on daily_activity.user_id = changed_days.user_id
+        and daily_activity.activity_date = changed_days.summary_date
+    {% endif %}
     left join priority_by_source
-        on activity_in_scope.source_format = priority_by_source.source_format
+        on daily_activity.source_format = priority_by_source.source_format
 
 ),
 
@@ -221,20 +210,45 @@ activity_by_day as (
 
 ),
 
+hours_by_day as (
+
+    select
+        hours.user_id,
+        hours.activity_date as summary_date,
+        sum(hours.steps) as hourly_steps,
+        count(*) as hours_with_data,
+        sum(case when hours.is_active then 1 else 0 end) as active_hours
+    from hours
+    {% if only_changed_days %}
+    inner join changed_days
+        on hours.user_id = changed_days.user_id
+        and hours.activity_date = changed_days.summary_date
+    {% endif %}
+    group by hours.user_id, hours.activity_date
+
+),
+
+-- sleep -------------------------------------------------------------------------------------
+
 sleep_ranked as (
 
     select
-        sleep_in_scope.*,
+        sleep.*,
         row_number() over (
-            partition by sleep_in_scope.user_id, sleep_in_scope.sleep_date
+            partition by sleep.user_id, sleep.sleep_date
             order by
-                case when sleep_in_scope.minutes_asleep is null then 1 else 0 end,
+                case when sleep.minutes_asleep is null then 1 else 0 end,
                 coalesce(priority_by_source.sleep_priority, 2147483647),
-                sleep_in_scope.source_format
+                sleep.source_format
         ) as sleep_rank
-    from sleep_in_scope
+    from sleep
+    {% if only_changed_days %}
+    inner join changed_days
+        on sleep.user_id = changed_days.user_id
+        and sleep.sleep_date = changed_days.summary_date
+    {% endif %}
     left join priority_by_source
-        on sleep_in_scope.source_format = priority_by_source.source_format
+        on sleep.source_format = priority_by_source.source_format
 
 ),
 
@@ -252,20 +266,86 @@ sleep_by_day as (
 
 ),
 
+-- heart rate, wear and body -----------------------------------------------------------------
+
+heart_rate_by_day as (
+
+    select
+        heart_rate.*,
+        heart_rate.activity_date as summary_date
+    from heart_rate
+    {% if only_changed_days %}
+    inner join changed_days
+        on heart_rate.user_id = changed_days.user_id
+        and heart_rate.activity_date = changed_days.summary_date
+    {% endif %}
+
+),
+
+minute_activity_by_day as (
+
+    select
+        minute_activity.*,
+        minute_activity.activity_date as summary_date
+    from minute_activity
+    {% if only_changed_days %}
+    inner join changed_days
+        on minute_activity.user_id = changed_days.user_id
+        and minute_activity.activity_date = changed_days.summary_date
+    {% endif %}
+
+),
+
+body_ranked as (
+
+    -- the day's last log with a weight
+    select
+        body.*,
+        row_number() over (
+            partition by body.user_id, body.measured_date
+            order by body.logged_at desc, body.log_id desc
+        ) as log_rank
+    from body
+    {% if only_changed_days %}
+    inner join changed_days
+        on body.user_id = changed_days.user_id
+        and body.measured_date = changed_days.summary_date
+    {% endif %}
+
+),
+
+body_by_day as (
+
+    select
+        user_id,
+        measured_date as summary_date,
+        weight_kg,
+        bmi
+    from body_ranked
+    where log_rank = 1
+
+),
+
 -- app engagement ----------------------------------------------------------------------------
 
 engagement_by_day as (
 
     select
-        user_id,
-        event_local_date as summary_date,
+        events.user_id,
+        events.event_local_date as summary_date,
         count(*) as event_count,
-        count(distinct session_id) as session_count,
-        sum(case when event_name = 'sync_completed' then 1 else 0 end) as syncs_completed,
-        sum(case when event_name = 'sync_failed' then 1 else 0 end) as syncs_failed,
-        sum(case when event_name in ('ui_error', 'api_error') then 1 else 0 end) as error_count
-    from events_in_scope
-    group by user_id, event_local_date
+        count(distinct events.session_id) as session_count,
+        sum(case when events.event_name = 'sync_completed' then 1 else 0 end) as syncs_completed,
+        sum(case when events.event_name = 'sync_failed' then 1 else 0 end) as syncs_failed,
+        sum(case when events.event_name in ('ui_error', 'api_error') then 1 else 0 end)
+            as error_count
+    from events
+    {% if only_changed_days %}
+    inner join changed_days
+        on events.user_id = changed_days.user_id
+        and events.event_local_date = changed_days.summary_date
+    {% endif %}
+    group by events.user_id, events.event_local_date
 
 ),
 
@@ -275,7 +355,15 @@ user_days as (
 
     select user_id, summary_date from activity_by_day
     union
+    select user_id, summary_date from hours_by_day
+    union
     select user_id, summary_date from sleep_by_day
+    union
+    select user_id, summary_date from heart_rate_by_day
+    union
+    select user_id, summary_date from minute_activity_by_day
+    union
+    select user_id, summary_date from body_by_day
     union
     select user_id, summary_date from engagement_by_day
 
@@ -284,69 +372,170 @@ user_days as (
 joined as (
 
     select
-        -- ids
-        cast(user_days.user_id as text) as user_id,
-        cast(user_days.summary_date as date) as summary_date,
-
-        -- activity
-        cast(activity_by_day.steps as integer) as steps,
-        cast(activity_by_day.distance_km as numeric(12, 3)) as distance_km,
-        cast(activity_by_day.very_active_minutes as integer) as very_active_minutes,
-        cast(activity_by_day.moderately_active_minutes as integer) as moderately_active_minutes,
-        cast(activity_by_day.lightly_active_minutes as integer) as lightly_active_minutes,
-        cast(activity_by_day.sedentary_minutes as integer) as sedentary_minutes,
-        cast(activity_by_day.calories_kcal as integer) as calories_kcal,
-        cast(
-            coalesce(
-                activity_by_day.steps = 0 and activity_by_day.sedentary_minutes = 1440,
-                false
-            ) as boolean
-        ) as is_not_worn,
-
-        -- sleep
-        cast(sleep_by_day.minutes_asleep as integer) as minutes_asleep,
-        cast(sleep_by_day.minutes_in_bed as integer) as minutes_in_bed,
-        cast(
-            round(
-                sleep_by_day.minutes_asleep * 1.0 / nullif(sleep_by_day.minutes_in_bed, 0),
-                4
-            ) as numeric(12, 4)
-        ) as sleep_efficiency,
-        cast(sleep_by_day.sleep_records as integer) as sleep_records,
-
-        -- app engagement
-        cast(coalesce(engagement_by_day.event_count, 0) as integer) as event_count,
-        cast(coalesce(engagement_by_day.session_count, 0) as integer) as session_count,
-        cast(coalesce(engagement_by_day.syncs_completed, 0) as integer) as syncs_completed,
-        cast(coalesce(engagement_by_day.syncs_failed, 0) as integer) as syncs_failed,
-        cast(coalesce(engagement_by_day.error_count, 0) as integer) as error_count,
-
-        -- which source each metric came from
-        cast(activity_by_day.steps_source as text) as steps_source,
-        cast(activity_by_day.distance_source as text) as distance_source,
-        cast(activity_by_day.activity_minutes_source as text) as activity_minutes_source,
-        cast(activity_by_day.calories_source as text) as calories_source,
-        cast(sleep_by_day.sleep_source as text) as sleep_source,
-
-        -- coverage
-        cast(activity_by_day.user_id is not null as boolean) as has_activity,
-        cast(sleep_by_day.user_id is not null as boolean) as has_sleep,
-        cast(engagement_by_day.user_id is not null as boolean) as has_app_activity,
-
-        -- metadata
-        {{ run_timestamp() }} as dbt_updated_at
-
+        user_days.user_id,
+        user_days.summary_date,
+        activity_by_day.steps,
+        activity_by_day.distance_km,
+        activity_by_day.very_active_minutes,
+        activity_by_day.moderately_active_minutes,
+        activity_by_day.lightly_active_minutes,
+        activity_by_day.sedentary_minutes,
+        activity_by_day.calories_kcal,
+        activity_by_day.steps_source,
+        activity_by_day.distance_source,
+        activity_by_day.activity_minutes_source,
+        activity_by_day.calories_source,
+        hours_by_day.hourly_steps,
+        hours_by_day.hours_with_data,
+        hours_by_day.active_hours,
+        sleep_by_day.minutes_asleep,
+        sleep_by_day.minutes_in_bed,
+        sleep_by_day.sleep_records,
+        sleep_by_day.sleep_source,
+        heart_rate_by_day.samples as heart_rate_samples,
+        heart_rate_by_day.mean_bpm,
+        heart_rate_by_day.min_bpm,
+        heart_rate_by_day.max_bpm,
+        heart_rate_by_day.resting_bpm,
+        heart_rate_by_day.valid_minutes as heart_rate_minutes,
+        heart_rate_by_day.valid_hours as heart_rate_valid_hours,
+        minute_activity_by_day.minutes as activity_minutes_recorded,
+        minute_activity_by_day.active_minutes,
+        minute_activity_by_day.valid_hours as activity_valid_hours,
+        body_by_day.weight_kg,
+        body_by_day.bmi,
+        engagement_by_day.event_count,
+        engagement_by_day.session_count,
+        engagement_by_day.syncs_completed,
+        engagement_by_day.syncs_failed,
+        engagement_by_day.error_count,
+        activity_by_day.user_id is not null as has_activity,
+        sleep_by_day.user_id is not null as has_sleep,
+        engagement_by_day.user_id is not null as has_app_activity,
+        -- the wear basis: heart rate where the day has samples, else minute activity, else
+        -- hourly activity (an hour with steps or intensity counts as valid)
+        case
+            when heart_rate_by_day.samples > 0 then 'heart_rate'
+            when minute_activity_by_day.minutes > 0 then 'minute_activity'
+            when hours_by_day.hours_with_data > 0 then 'hourly_activity'
+        end as wear_basis
     from user_days
     left join activity_by_day
         on user_days.user_id = activity_by_day.user_id
         and user_days.summary_date = activity_by_day.summary_date
+    left join hours_by_day
+        on user_days.user_id = hours_by_day.user_id
+        and user_days.summary_date = hours_by_day.summary_date
     left join sleep_by_day
         on user_days.user_id = sleep_by_day.user_id
         and user_days.summary_date = sleep_by_day.summary_date
+    left join heart_rate_by_day
+        on user_days.user_id = heart_rate_by_day.user_id
+        and user_days.summary_date = heart_rate_by_day.summary_date
+    left join minute_activity_by_day
+        on user_days.user_id = minute_activity_by_day.user_id
+        and user_days.summary_date = minute_activity_by_day.summary_date
+    left join body_by_day
+        on user_days.user_id = body_by_day.user_id
+        and user_days.summary_date = body_by_day.summary_date
     left join engagement_by_day
         on user_days.user_id = engagement_by_day.user_id
         and user_days.summary_date = engagement_by_day.summary_date
 
+),
+
+with_wear as (
+
+    select
+        joined.*,
+        case wear_basis
+            when 'heart_rate' then heart_rate_minutes
+            when 'minute_activity' then active_minutes
+        end as valid_minutes,
+        case wear_basis
+            when 'heart_rate' then heart_rate_valid_hours
+            when 'minute_activity' then activity_valid_hours
+            when 'hourly_activity' then active_hours
+        end as valid_hours
+    from joined
+
+),
+
+final as (
+
+    select
+        -- ids
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(summary_date as date) as summary_date,
+
+        -- activity
+        cast(steps as {{ dbt.type_int() }}) as steps,
+        cast(distance_km as numeric(12, 3)) as distance_km,
+        cast(very_active_minutes as {{ dbt.type_int() }}) as very_active_minutes,
+        cast(moderately_active_minutes as {{ dbt.type_int() }}) as moderately_active_minutes,
+        cast(lightly_active_minutes as {{ dbt.type_int() }}) as lightly_active_minutes,
+        cast(sedentary_minutes as {{ dbt.type_int() }}) as sedentary_minutes,
+        cast(calories_kcal as {{ dbt.type_int() }}) as calories_kcal,
+        cast(coalesce(steps = 0 and sedentary_minutes = 1440, false) as boolean) as is_not_worn,
+
+        -- hourly activity (a separate record from the daily files: never overwrites them)
+        cast(hourly_steps as {{ dbt.type_int() }}) as hourly_steps,
+        cast(active_hours as {{ dbt.type_int() }}) as active_hours,
+
+        -- sleep
+        cast(minutes_asleep as {{ dbt.type_int() }}) as minutes_asleep,
+        cast(minutes_in_bed as {{ dbt.type_int() }}) as minutes_in_bed,
+        cast(
+            round(minutes_asleep * 1.0 / nullif(minutes_in_bed, 0), 4) as numeric(12, 4)
+        ) as sleep_efficiency,
+        cast(sleep_records as {{ dbt.type_int() }}) as sleep_records,
+
+        -- heart rate
+        cast(coalesce(heart_rate_samples, 0) as {{ dbt.type_int() }}) as heart_rate_samples,
+        cast(mean_bpm as numeric(6, 1)) as mean_heart_rate_bpm,
+        cast(min_bpm as {{ dbt.type_int() }}) as min_heart_rate_bpm,
+        cast(max_bpm as {{ dbt.type_int() }}) as max_heart_rate_bpm,
+        cast(resting_bpm as numeric(6, 1)) as resting_heart_rate_bpm,
+
+        -- wear (RAPIDS' data yield)
+        cast(wear_basis as {{ dbt.type_string() }}) as wear_basis,
+        cast(valid_minutes as {{ dbt.type_int() }}) as valid_minutes,
+        cast(coalesce(valid_hours, 0) as {{ dbt.type_int() }}) as valid_hours,
+        cast(
+            coalesce(valid_hours >= {{ var('valid_day_min_hours') }}, false) as boolean
+        ) as is_valid_day,
+
+        -- body
+        cast(weight_kg as numeric(6, 2)) as weight_kg,
+        cast(bmi as numeric(6, 2)) as bmi,
+
+        -- app engagement
+        cast(coalesce(event_count, 0) as {{ dbt.type_int() }}) as event_count,
+        cast(coalesce(session_count, 0) as {{ dbt.type_int() }}) as session_count,
+        cast(coalesce(syncs_completed, 0) as {{ dbt.type_int() }}) as syncs_completed,
+        cast(coalesce(syncs_failed, 0) as {{ dbt.type_int() }}) as syncs_failed,
+        cast(coalesce(error_count, 0) as {{ dbt.type_int() }}) as error_count,
+
+        -- which source each metric came from
+        cast(steps_source as {{ dbt.type_string() }}) as steps_source,
+        cast(distance_source as {{ dbt.type_string() }}) as distance_source,
+        cast(activity_minutes_source as {{ dbt.type_string() }}) as activity_minutes_source,
+        cast(calories_source as {{ dbt.type_string() }}) as calories_source,
+        cast(sleep_source as {{ dbt.type_string() }}) as sleep_source,
+
+        -- coverage
+        cast(has_activity as boolean) as has_activity,
+        cast(has_sleep as boolean) as has_sleep,
+        cast(coalesce(heart_rate_samples > 0, false) as boolean) as has_heart_rate,
+        cast(wear_basis is not null or has_activity or has_sleep as boolean) as has_device_data,
+        cast(has_app_activity as boolean) as has_app_activity,
+
+        -- lineage
+        {{ write_id() }} as dbt_write_id,
+        {{ run_timestamp() }} as dbt_updated_at
+
+    from with_wear
+
 )
 
-select * from joined
+select * from final

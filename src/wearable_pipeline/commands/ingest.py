@@ -10,10 +10,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wearable_pipeline.commands.common import console, database_url, err_console, is_terminal
+from wearable_pipeline.commands.common import (
+    console,
+    database_url,
+    err_console,
+    fail,
+    is_terminal,
+)
 from wearable_pipeline.config import get_settings
 from wearable_pipeline.ingest.formats import FORMATS
 from wearable_pipeline.ingest.report import IngestReport
+from wearable_pipeline.synth.fitbit import GROUPS
 
 _STATUS_STYLE = {
     "loaded": "green",
@@ -135,15 +142,34 @@ def generate_csv_command(
     days: int = typer.Option(30, "--days", min=1, help="Number of days from 2024-01-01."),
     seed: int = typer.Option(42, "--seed", help="Same seed, same bytes."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: <data dir>/synthetic)."),
+    include: str = typer.Option(
+        ",".join(GROUPS),
+        "--include",
+        help="File groups to write, comma-separated: daily (daily files, sleepDay, weight), "
+        "hourly, minute (narrow, wide and minuteSleep), heartrate (heartrate_seconds).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the files written as JSON."),
 ) -> None:
-    """Write synthetic Fitbit-format dailyActivity_merged.csv and sleepDay_merged.csv."""
+    """Write a synthetic Fitbit (Fitabase) study export: every file, internally consistent.
+
+    Minutes add up to hours and hours to days; heart rate is sampled every 5-15 s while the
+    tracker is worn. The same arguments give the same bytes.
+    """
     from wearable_pipeline.synth import generate_csv_files
 
+    groups = [group.strip() for group in include.split(",") if group.strip()]
     out_dir = out or get_settings().data_dir / "synthetic"
-    written = generate_csv_files(
-        out_dir, users=users, days=days, seed=seed, progress=_progress_wanted(as_json)
-    )
+    try:
+        written = generate_csv_files(
+            out_dir,
+            users=users,
+            days=days,
+            seed=seed,
+            include=groups,
+            progress=_progress_wanted(as_json),
+        )
+    except ValueError as exc:
+        raise fail(str(exc), code=2) from exc
     if as_json:
         files = [
             {"path": str(file.path), "source_format": file.source_format, "rows": file.rows}

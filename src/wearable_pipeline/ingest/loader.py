@@ -303,11 +303,17 @@ def _load(
             if source.fingerprint() != fp:
                 # The lock, the duplicate check and the manifest row are all about `fp`.
                 raise FileChanged("file changed while loading; retry")
+            # A header without rows is a valid file of an export (a study where nobody
+            # logged a weight): recorded as loaded, so a rerun skips it, with a note.
             if encoder.rows + encoder.rejected == 0:
-                raise FileRejected(f"line {match.line_number}: header only, no data rows")
+                result.message = f"line {match.line_number}: header only, no data rows"
             spool.copy_into(conn)
             manifest.finish_load(
-                conn, load_id, rows_loaded=encoder.rows, rows_rejected=encoder.rejected
+                conn,
+                load_id,
+                rows_loaded=encoder.rows,
+                rows_rejected=encoder.rejected,
+                message=result.message,
             )
         finally:
             spool.close()

@@ -90,15 +90,20 @@ def start_load(
 
 
 def finish_load(
-    conn: psycopg.Connection, load_id: int, *, rows_loaded: int, rows_rejected: int
+    conn: psycopg.Connection,
+    load_id: int,
+    *,
+    rows_loaded: int,
+    rows_rejected: int,
+    message: str | None = None,
 ) -> None:
-    """Record the counts and timings of a load, just before its commit."""
+    """Record the counts and timings of a load (and a note about it), just before its commit."""
     conn.execute(
-        "update ops.file_loads set rows_loaded = %s, rows_rejected = %s,"
+        "update ops.file_loads set rows_loaded = %s, rows_rejected = %s, message = %s,"
         " finished_at = clock_timestamp(),"
         " duration_ms = extract(epoch from clock_timestamp() - started_at) * 1000"
         " where load_id = %s",
-        [rows_loaded, rows_rejected, load_id],
+        [rows_loaded, rows_rejected, _text(message), load_id],
     )
 
 

@@ -1,11 +1,12 @@
 """What an ingest run did, per file and in total: for the CLI's table, `--json` and callers.
 
 Statuses:
-- `loaded`: the rows are in the raw table (row-level rejects, if any, in raw.rejected_rows);
+- `loaded`: the rows are in the raw table (row-level rejects, if any, in raw.rejected_rows;
+  a file with a header and no rows loads 0 rows, with a message saying so);
 - `skipped`: the same content was already loaded into that table;
 - `unrecognised`: the header matches no registered format; reported, never loaded;
-- `rejected`: recognised as CSV input but unusable (empty, header only, missing required
-  columns, single-user file without a user id);
+- `rejected`: recognised as CSV input but unusable (empty, missing required columns,
+  single-user file without a user id);
 - `failed`: an unexpected error (a path that does not exist, a file that cannot be read, a
   file that changed while it was loading, database errors).
 

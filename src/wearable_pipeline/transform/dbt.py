@@ -157,31 +157,6 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-# One dbt invocation at a time per database (a session advisory lock on this key).
-_DBT_LOCK_KEY = "wearable:dbt"
-
-
-@contextmanager
-def _one_dbt_at_a_time(database_url: str | None) -> Iterator[None]:
-    """Hold the database's dbt lock for the block: a second invocation waits for the first.
-
-    The incremental models and the incremental data tests (dbt/macros/test_scope.sql) stamp
-    rows with their invocation's start time and compare those stamps with the previous
-    invocation's: that is only sound when invocations do not overlap (an invocation started
-    earlier but committing later would go unseen). Two flows, or the CLI next to a flow,
-    therefore take turns. The lock lives on its own connection and ends with it.
-    """
-    if database_url is None:
-        yield
-        return
-    with connect(database_url, autocommit=True) as conn:
-        conn.execute("select pg_advisory_lock(hashtextextended(%s, 0))", [_DBT_LOCK_KEY])
-        try:
-            yield
-        finally:
-            conn.execute("select pg_advisory_unlock(hashtextextended(%s, 0))", [_DBT_LOCK_KEY])
-
-
 def _needs_database(args: Sequence[str]) -> bool:
     first = next((arg for arg in args if not arg.startswith("-")), None)
     return bool(args) and first not in _DBT_SUBCOMMANDS_WITHOUT_DATABASE and "--help" not in args
@@ -262,7 +237,7 @@ def run_dbt(
     full_args = _with_paths(args, settings.dbt_project_dir, target_path)
 
     started = time.perf_counter()
-    with _one_dbt_at_a_time(url if _needs_database(args) else None), _environment(env):
+    with _environment(env):
         outcome = dbtRunner().invoke(full_args)
     elapsed = time.perf_counter() - started
 

@@ -1,5 +1,3 @@
-{#- meta.row_stamp: the column stamping each row with the run that wrote it; data tests
-    re-check only rows stamped since they last passed (macros/test_scope.sql). -#}
 {{
     config(
         materialized='incremental',
@@ -7,12 +5,11 @@
         incremental_strategy='delete+insert',
         on_schema_change='fail',
         post_hook='{{ analyze_if_rebuilt() }}',
-        meta={'row_stamp': 'dbt_loaded_at'},
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['received_at']},
             {'columns': ['user_id', 'event_local_date']},
-            {'columns': ['dbt_loaded_at']},
+            {'columns': ['dbt_write_id']},
         ],
     )
 }}
@@ -35,7 +32,8 @@ source as (
     select * from {{ source('raw', 'raw_events') }} as raw_events
 
     {% if is_incremental() %}
-    where raw_events.received_at > {{ max_timestamp_in_this('received_at') }}
+    where raw_events.received_at
+        > cast('{{ max_in_this('received_at', '-infinity') }}' as {{ timestamp_tz_type() }})
         - interval '{{ var("events_late_arrival_minutes") }} minutes'
     -- events never change once accepted: the look-back only adds the ones still missing,
     -- so rows already here keep their dbt_loaded_at and the mart does not redo their days
@@ -128,6 +126,7 @@ localised as (
             end
             as date
         ) as event_local_date,
+        {{ write_id() }} as dbt_write_id,
         {{ run_timestamp() }} as dbt_loaded_at
     from renamed
     left join known_timezones

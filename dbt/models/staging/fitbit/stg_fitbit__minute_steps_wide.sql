@@ -1,0 +1,80 @@
+{{ config(materialized='view') }}
+
+{#- Fitbit minuteStepsWide_merged.csv, typed and turned back into one row per user-minute
+    (steps): the same data as the narrow file, pivoted by
+    Fitabase into a column per minute (Steps00 … Steps59) of each hour. A view, not a copy:
+    the rollups read only the loads they need through it. -#}
+
+with
+
+source as (
+
+    select * from {{ source('raw', 'fitbit_minute_steps_wide') }}
+
+),
+
+minute_offsets as (
+
+    {{ minute_offsets() }}
+
+),
+
+unpivoted as (
+
+    select
+        source.*,
+        minute_offsets.minute_offset,
+        {{ wide_minute_value('source.steps', 'minute_offsets.minute_offset') }} as minute_value
+    from source
+    cross join minute_offsets
+
+),
+
+typed as (
+
+    select
+        -- ids
+        {{ to_text('id') }} as user_id,
+        _source_format as source_format,
+        _load_id as load_id,
+        _row_number as source_row_number,
+
+        -- times (local wall-clock minutes)
+        {{ parse_fitbit_timestamp('activity_hour') }} as activity_hour,
+        minute_offset,
+
+        -- the value
+        {{ to_integer('minute_value') }} as steps,
+
+        -- the text as written, for the parse check
+        activity_hour as activity_hour_text,
+        minute_value as steps_text
+
+    from unpivoted
+
+),
+
+checked as (
+
+    select
+        user_id,
+        source_format,
+        load_id,
+        source_row_number,
+        {{ dbt.dateadd('minute', 'minute_offset', 'activity_hour') }} as activity_minute,
+        cast(activity_hour as date) as activity_date,
+        steps,
+        -- not in this file: null, so the model has its entity's whole shape
+        cast(null as {{ decimal_type() }}) as calories_kcal,
+        cast(null as {{ dbt.type_int() }}) as intensity,
+        cast(null as {{ decimal_type() }}) as mets,
+        {{ parse_errors([
+            ('ActivityHour', 'activity_hour_text', 'activity_hour'),
+            ('Steps', 'steps_text', 'steps'),
+        ]) }} as parse_errors
+
+    from typed
+
+)
+
+select * from checked
