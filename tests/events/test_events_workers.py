@@ -78,7 +78,8 @@ def test_every_scrape_reports_the_whole_service_through_a_worker_restart(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "serve.log"
-    with serving(fresh_database_url, tmp_path / "home", up_when="/ready", workers=2, log=log) as served:  # fmt: skip
+    home = tmp_path / "home"
+    with serving(fresh_database_url, home, up_when="/ready", workers=2, log=log) as served:
         deadline = time.monotonic() + 60
         while len(workers_of(served)) < 2:
             assert time.monotonic() < deadline, log.read_text()

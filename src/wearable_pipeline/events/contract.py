@@ -40,6 +40,7 @@ ENVELOPE_FILE = "envelope.json"
 # Messages quote the offending value; a 30 KiB string should not come back 30 KiB long.
 _MAX_MESSAGE_CHARS = 300
 _SEMVER = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
+_NULL_MESSAGE = " is required and may not be null"
 
 
 class ContractError(RuntimeError):
@@ -197,6 +198,10 @@ class Contract:
             errors += [
                 _from_jsonschema(e, ("payload",)) for e in payload_validator.iter_errors(payload)
             ]
+        # A required field sent as null: "may not be null" says it all (not also "None is
+        # not one of …" from its enum).
+        nulled = {error.path for error in errors if _NULL_MESSAGE in error.message}
+        errors = [e for e in errors if e.path not in nulled or _NULL_MESSAGE in e.message]
         # A field the schema already faulted is not reported twice by the Python rules.
         faulted = {error.path for error in errors}
         errors += [e for e in self._python_rules(event)[1] if e.path not in faulted]
@@ -379,7 +384,7 @@ def _from_jsonschema(error: ValidationError, prefix: tuple[str, ...]) -> FieldEr
         # Optional fields sent as null never get here (null means absent): this one is required.
         field = path.rsplit("/", 1)[-1] or "the event"
         expected = _article(error.validator_value)
-        return FieldError(path, f"{field} is required and may not be null; send {expected}")
+        return FieldError(path, f"{field}{_NULL_MESSAGE}; send {expected}")
     if error.validator == "enum" and path == "/event_name":
         return FieldError(path, _short(f"unknown event_name {error.instance!r}"))
     if error.validator == "pattern":
