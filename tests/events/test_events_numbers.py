@@ -99,3 +99,12 @@ def test_ordinary_bodies_take_the_fast_path() -> None:
 def test_what_is_not_json_stays_refused(text: bytes) -> None:
     with pytest.raises(exactjson.JsonError):
         exactjson.loads(text)
+
+
+def test_a_body_deeper_than_the_exact_parser_keeps_orjsons_reading() -> None:
+    """Past Python's recursion limit (orjson goes to 1,024 levels) the one documented loss."""
+    deep = b"[" * 1000 + b"123456789012345678901234567890" + b"]" * 1000
+    value = exactjson.loads(deep)
+    for _ in range(1000):
+        [value] = value
+    assert value == float(BIG_INT)

@@ -77,10 +77,11 @@ def may_hold_inexact_numbers(raw: bytes) -> bool:
 def _loads_exact(raw: bytes, *, fallback: Any) -> Any:
     """Parse with the standard library, numbers exact; `fallback` when it cannot.
 
-    orjson has already accepted `raw` (or stopped only at a number too large for a double),
-    so this parser meets JSON orjson also takes. It recurses per nesting level and stops near
-    Python's recursion limit, well short of orjson's 1,024 levels: such a body keeps
-    orjson's reading (or its error), the one case where a number may lose digits.
+    `fallback` is orjson's reading of `raw`, or its error when it stopped at a number too
+    large for a double. This parser recurses per nesting level and stops near Python's
+    recursion limit, well short of orjson's 1,024 levels: such a body keeps orjson's
+    reading (or its error), the one case where a number may lose digits. orjson's verdict
+    on what is JSON stands: this parser is never the one to refuse a body orjson took.
     """
     try:
         return json.loads(
@@ -89,12 +90,11 @@ def _loads_exact(raw: bytes, *, fallback: Any) -> Any:
             parse_int=_exact_int,
             parse_constant=_no_constant,
         )
-    except RecursionError:
+    except (RecursionError, ValueError) as exc:  # ValueError: NaN, Infinity, bad bytes
         if isinstance(fallback, orjson.JSONDecodeError):
-            raise JsonError(str(fallback)) from fallback
+            message = str(exc) if isinstance(exc, ValueError) else str(fallback)
+            raise JsonError(message) from exc
         return fallback
-    except ValueError as exc:  # NaN/Infinity, or bytes orjson would also have refused
-        raise JsonError(str(exc)) from exc
 
 
 def _decimal_or_float(text: str) -> float | Decimal:

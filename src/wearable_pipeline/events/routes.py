@@ -75,18 +75,19 @@ _BATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+# Decorators apply bottom-up: the canonical path is registered (and documented) first.
 @router.post(
-    EVENTS_PATH,
-    summary="Ingest a batch of events",
-    operation_id="post_events_v1",
+    EVENTS_ALIAS,
+    summary=f"Ingest a batch of events (the same endpoint as {EVENTS_PATH})",
+    operation_id="post_events",
     openapi_extra=_BATCH_DOC,
     responses=_BATCH_RESPONSES,
     dependencies=[Depends(require_api_key)],
 )
 @router.post(
-    EVENTS_ALIAS,
-    summary=f"Ingest a batch of events (the same endpoint as {EVENTS_PATH})",
-    operation_id="post_events",
+    EVENTS_PATH,
+    summary="Ingest a batch of events",
+    operation_id="post_events_v1",
     openapi_extra=_BATCH_DOC,
     responses=_BATCH_RESPONSES,
     dependencies=[Depends(require_api_key)],
