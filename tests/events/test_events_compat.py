@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from wearable_pipeline.config import PROJECT_ROOT
 from wearable_pipeline.events.contract import load_contract
 
-from .helpers import make_event
+from .helpers import make_event, make_settings, start_server
 
 CONTRACT = load_contract(PROJECT_ROOT / "schemas" / "events" / "v1")
 ENVELOPE = CONTRACT.envelope_schema
@@ -76,11 +77,10 @@ def test_the_alias_is_the_same_endpoint_in_openapi_and_in_the_metrics(
     )
 
 
-def test_a_client_without_a_key_gets_401_on_the_alias_too(api_settings: Any) -> None:
-    from .helpers import make_settings, start_server
-
-    server = start_server(make_settings(str(api_settings.database_url), api_settings.home,
-                                        api_keys="k1"))  # fmt: skip
+def test_a_client_without_a_key_gets_401_on_the_alias_too(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = start_server(make_settings(database_url, tmp_path, api_keys="k1"))
     try:
         with server.client() as http:
             refused = http.post("/events", json={"events": [make_event()]})
