@@ -6,10 +6,16 @@ lifespan (pool, compiled contract) are exercised as a client sees them.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +67,65 @@ def start_server(settings: Settings, **app_options: Any) -> LiveServer:
             raise RuntimeError("the test API server did not start")
         time.sleep(0.02)
     return LiveServer(f"http://127.0.0.1:{port}", settings, server, thread)
+
+
+def wearable(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("wearable")), *args]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    base: str
+    env: dict[str, str]
+
+
+@contextmanager
+def serving(
+    database_url: str, home: Path, *, up_when: str, workers: int = 1, log: Path | None = None
+) -> Iterator[Served]:
+    """`wearable serve` as a real process, until `GET up_when` answers 200; SIGTERM on exit.
+
+    The process's output is read by the caller afterwards (`served.process.communicate()`),
+    or, with `log`, goes to that file (for tests that make more requests than a pipe holds).
+    """
+    port = free_port()
+    output = log.open("w") if log is not None else subprocess.PIPE
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "WEARABLE_HOME": str(home),
+        "WEARABLE_API_KEYS": "",
+    }
+    process = subprocess.Popen(
+        wearable("--log-json", "serve", "--port", str(port), "--workers", str(workers)),
+        env=env,
+        stdout=output,
+        stderr=output,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text() if log else process.stderr.read()  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}{up_when}", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"wearable serve: {up_when} never answered 200"
+            time.sleep(0.1)
+        yield Served(process, base, env)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            if log is not None:
+                output.close()  # type: ignore[union-attr]
 
 
 def make_settings(database_url: str, home: Path, **overrides: Any) -> Settings:

@@ -88,6 +88,7 @@ BAD_EVENTS: list[tuple[str, Any, str]] = [
     ("null", None, ""),
     ("no user", {k: v for k, v in make_event().items() if k != "user_id"}, ""),
     ("unknown event_name", make_event(event_name="page_viewed"), "/event_name"),
+    ("event_name a list", make_event(event_name=["page_view"]), "/event_name"),
     ("unknown payload field", make_event(payload={"page_title": "a", "entry_point": "b", "x": 1}),
      "/payload/x"),
     ("missing payload field", make_event(payload={"page_title": "a"}), "/payload/entry_point"),
@@ -178,7 +179,7 @@ def test_an_unexpected_error_answers_json_500_with_the_request_id(
 
     monkeypatch.setattr(batch, "prepare_batch", broken)  # a fault in our code, not the DB
     before = table_counts(database_url)
-    with caplog.at_level(logging.ERROR, logger="wearable_pipeline.events.api"):
+    with caplog.at_level(logging.ERROR, logger="wearable_pipeline.events.requests"):
         response = post(client, [make_event()], headers={"x-request-id": "bug-1"})
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/json"

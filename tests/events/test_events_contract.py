@@ -131,6 +131,8 @@ FAST_PATH_CASES = {
     "known zone": {"timezone": "Europe/Berlin"},
     "NUL": {"page": "a\u0000b"},
     "anonymous only": {"user_id": None},
+    "optional fields null": {"referrer": "NULL", "device_id": "NULL", "timezone": "NULL"},
+    "required field null": {"client_ts": "NULL"},
 }
 
 
@@ -141,10 +143,26 @@ def test_fast_path_agrees_with_the_full_python_rules(overrides: dict) -> None:
 
     contract = load_contract(SCHEMA_DIR)
     event = make_event(**{k: v for k, v in overrides.items() if v is not None})
+    event.update({k: None for k, v in overrides.items() if v == "NULL"})
     if overrides.get("user_id", "") is None:
         event.pop("user_id")
         event["anonymous_id"] = "anon-1"
-    checked, errors = contract._python_rules(event)
+    checked, errors = contract._python_rules(contract.without_absent_nulls(event))
+    if any(v is None for k, v in event.items() if k in contract.envelope_schema["required"]):
+        checked, errors = None, contract._all_errors(event)
     outcome = contract.check(event, orjson.dumps(event))
     assert outcome == (errors or checked)
     assert contract.check(event) == outcome  # without the serialisation: same answer
+
+
+def test_null_means_absent_is_read_from_the_schemas(tmp_path: Path) -> None:
+    """Make a payload field optional in a schema file: null is then accepted there too."""
+    for path in SCHEMA_FILES:
+        (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")
+    schema = json.loads((SCHEMA_DIR / "perf_lcp.json").read_text("utf-8"))
+    schema["required"] = ["lcp_ms"]  # page_type becomes optional
+    (tmp_path / "perf_lcp.json").write_text(json.dumps(schema), "utf-8")
+    event = make_event("perf_lcp", payload={"lcp_ms": 12.5, "page_type": None})
+    assert isinstance(load_contract(SCHEMA_DIR).check(event), list)  # required: refused
+    assert not isinstance(load_contract(tmp_path).check(event), list)  # optional: absent
+    assert load_contract(tmp_path).payload_nulls["perf_lcp"].optional == {"page_type"}

@@ -89,3 +89,55 @@ def test_cli_out_writes_json_lines(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = out.read_text("utf-8").splitlines()
     assert [json.loads(line) for line in lines] == list(generate_events(users=2, days=2, seed=3))
+
+
+def sessions(events: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for event in events:
+        grouped.setdefault(event["session_id"], []).append(event)
+    return grouped
+
+
+def test_signed_out_sessions_sign_in_part_way_as_segment_clients_do() -> None:
+    events = list(generate_events(users=10, days=10, seed=3, anonymous_share=0.5))
+    signed_out = 0
+    for session in sessions(events).values():
+        if "user_id" in session[0]:
+            assert all("user_id" in event for event in session)
+            assert all(event["event_name"] != "identify" for event in session)
+            continue
+        signed_out += 1
+        [sign_in] = [i for i, event in enumerate(session) if event["event_name"] == "identify"]
+        before, identify, after = session[:sign_in], session[sign_in], session[sign_in + 1 :]
+        assert before and after
+        assert all("user_id" not in event for event in before)  # only the anonymous id
+        user = identify["user_id"]
+        anonymous = identify["anonymous_id"]  # the identify carries both: the stitching key
+        assert {event["anonymous_id"] for event in session} == {anonymous}
+        assert {event["user_id"] for event in after} == {user}
+        assert [e["client_ts"] for e in session] == sorted(e["client_ts"] for e in session)
+    assert 0.35 < signed_out / len(sessions(events)) < 0.65
+    # a new device per signed-out session: its anonymous id was never seen signed in before
+    first_seen: dict[str, bool] = {}
+    for event in events:
+        first_seen.setdefault(event["anonymous_id"], "user_id" in event)
+    assert not all(first_seen.values()) and any(first_seen.values())
+
+
+def test_anonymous_share_zero_and_one() -> None:
+    never = list(generate_events(users=3, days=3, seed=2, anonymous_share=0))
+    assert all("user_id" in event for event in never)
+    always = list(generate_events(users=3, days=3, seed=2, anonymous_share=1))
+    assert all("user_id" not in session[0] for session in sessions(always).values())
+    with pytest.raises(ValueError, match="anonymous_share"):
+        next(generate_events(users=1, days=1, seed=1, anonymous_share=1.5))
+
+
+def test_cli_default_share_is_the_generators() -> None:
+    import inspect
+
+    from wearable_pipeline.commands.events import generate_events_command
+    from wearable_pipeline.events.generator import DEFAULT_ANONYMOUS_SHARE
+
+    option = inspect.signature(generate_events_command).parameters["anonymous_share"].default
+    assert option.default == DEFAULT_ANONYMOUS_SHARE  # the CLI does not import the generator

@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,60 +14,7 @@ import psycopg
 from wearable_pipeline.db.migrate import applied_migrations, available_migrations
 from wearable_pipeline.events.generator import generate_events
 
-from .helpers import free_port, make_event
-
-
-def wearable(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("wearable")), *args]
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[str]
-    base: str
-    env: dict[str, str]
-
-
-@contextmanager
-def serving(database_url: str, home: Path, *, up_when: str) -> Iterator[Served]:
-    """`wearable serve` as a real process, until `GET up_when` answers 200; SIGTERM on exit.
-
-    The process's output is read by the caller afterwards (`served.process.communicate()`).
-    """
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "WEARABLE_HOME": str(home),
-        "WEARABLE_API_KEYS": "",
-    }
-    process = subprocess.Popen(
-        wearable("--log-json", "serve", "--port", str(port)),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read()  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}{up_when}", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"wearable serve: {up_when} never answered 200"
-            time.sleep(0.1)
-        yield Served(process, base, env)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        finally:
-            if process.poll() is None:
-                process.kill()
+from .helpers import make_event, serving, wearable
 
 
 def test_serve_generate_stats_and_graceful_sigterm(database_url: str, tmp_path: Path) -> None:

@@ -31,8 +31,15 @@ def serve(
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
 ) -> None:
-    """Run the event API (uvicorn) until Ctrl-C / SIGTERM, which finish in-flight requests."""
+    """Run the event API (uvicorn) until Ctrl-C / SIGTERM, which finish in-flight requests.
+
+    `/metrics` reports the whole service: the workers share their metrics through
+    prometheus_client's multiprocess mode (`events.metrics_dir`), with a private folder for
+    this run unless PROMETHEUS_MULTIPROC_DIR names one.
+    """
     import uvicorn
+
+    from wearable_pipeline.events.metrics_dir import shared_metrics_dir
 
     settings = get_settings()
     # Resolve once here (starting the embedded server if that is the configuration); the
@@ -45,16 +52,18 @@ def serve(
     # closes), then restores these handlers and re-raises the signal: exit 0 / 130, not -15.
     signal.signal(signal.SIGTERM, _exit_with(0))
     signal.signal(signal.SIGINT, _exit_with(130))
-    uvicorn.run(
-        "wearable_pipeline.events.api:app_from_env",
-        factory=True,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        workers=workers,
-        log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
-        access_log=False,  # one line per request comes from the app itself
-        timeout_graceful_shutdown=10,
-    )
+    # Before anything imports prometheus_client, which picks its mode at import.
+    with shared_metrics_dir():
+        uvicorn.run(
+            "wearable_pipeline.events.api:app_from_env",
+            factory=True,
+            host=host or settings.api_host,
+            port=port or settings.api_port,
+            workers=workers,
+            log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
+            access_log=False,  # one line per request comes from the app itself
+            timeout_graceful_shutdown=10,
+        )
 
 
 def _serving_database_url(settings: Settings) -> str:
@@ -111,6 +120,14 @@ def generate_events_command(
     invalid_rate: float = typer.Option(
         0.0, "--invalid-rate", min=0.0, max=0.99, help="Share of invalid events (rejected, kept)."
     ),
+    anonymous_share: float = typer.Option(
+        0.3,
+        "--anonymous-share",
+        min=0.0,
+        max=1.0,
+        help="Share of sessions that start signed out (only an anonymous_id) and sign in "
+        "part-way with an identify event carrying both ids.",
+    ),
     api_key: str = typer.Option(
         None, "--api-key", envvar="WEARABLE_API_KEY", help="Sent as Authorization: Bearer."
     ),
@@ -121,7 +138,12 @@ def generate_events_command(
     from wearable_pipeline.events.generator import PostError, generate_events, post_events
 
     events = generate_events(
-        users=users, days=days, seed=seed, duplicate_rate=duplicate_rate, invalid_rate=invalid_rate
+        users=users,
+        days=days,
+        seed=seed,
+        duplicate_rate=duplicate_rate,
+        invalid_rate=invalid_rate,
+        anonymous_share=anonymous_share,
     )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,9 @@ well-formed JSON in a well-formed request, so it is not a 400: it is a rejected 
 sent. PostgreSQL's jsonb holds such depths (tested to 10,000 levels with the default
 `max_stack_depth`), so the stored `event` is faithful; it is serialised for storage by
 `dumps_any_depth`, an iterative encoder that writes what orjson would.
+
+Numbers: the body is parsed by `exactjson.loads`, so a number a double cannot hold arrives
+here as a `Decimal` or an `ExactInt`, and `exactjson.dumps` writes its digits as sent.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 import orjson
 
 from wearable_pipeline.events.contract import CheckedEvent, Contract, FieldError, contains_nul
+from wearable_pipeline.events.exactjson import dumps
 
 # `\u0000` as written by orjson, not preceded by an escaping backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
@@ -101,10 +105,10 @@ def prepare_batch(events: list[Any], contract: Contract, *, max_event_bytes: int
     seen: set[str] = set()
     for index, event in enumerate(events):
         try:
-            encoded = orjson.dumps(event)
+            encoded = dumps(event)
             too_deep = False
         except orjson.JSONEncodeError:
-            # The only value orjson.loads makes that orjson.dumps refuses: too deep a nesting.
+            # The only value the body parser makes that orjson.dumps refuses: too deep a nesting.
             encoded = dumps_any_depth(event)
             too_deep = True
         if len(encoded) > max_event_bytes:
@@ -152,7 +156,7 @@ def dumps_any_depth(value: object) -> bytes:
     """The bytes `orjson.dumps(value)` would give, at any nesting depth (no recursion).
 
     For the rare event orjson refuses as too deep; scalars and keys are still written by
-    orjson, so the output is the same compact UTF-8 JSON the normal path stores.
+    `exactjson.dumps`, so the output is the same compact UTF-8 JSON the normal path stores.
     """
     out = bytearray()
     # A stack of pending work: bytes are written as they are, anything else is a JSON value.
@@ -173,7 +177,7 @@ def dumps_any_depth(value: object) -> bytes:
                     todo.append(b",")
             todo.append(b"[")
         else:
-            out += orjson.dumps(item)
+            out += dumps(item)
     return bytes(out)
 
 
@@ -183,4 +187,4 @@ def _reversed_members(obj: dict[Any, Any]) -> Iterator[object]:
     for position in range(len(members) - 1, -1, -1):
         key, item = members[position]
         yield item
-        yield (b"," if position else b"") + orjson.dumps(key) + b":"
+        yield (b"," if position else b"") + dumps(key) + b":"

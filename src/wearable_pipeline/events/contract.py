@@ -9,6 +9,12 @@ a client learns all it has to fix from one response.
 A few rules JSON Schema cannot say precisely are checked in Python after the schemas: the
 schema major version, that `client_ts` is a real instant, that `timezone` is an IANA name, and
 that the event contains no NUL character (PostgreSQL's jsonb and text cannot store one).
+
+Null means absent: an optional field (one its schema does not list in `required`) sent as
+`null` is checked as if it were not there, in the envelope and in every payload schema, as the
+seed's clients send `"referrer": null`. The rule is read from the schemas (`NullAsAbsent`),
+so a field made optional or required in a schema file follows it. A required field sent as
+`null` is still rejected, with a message that says it may not be null.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ ENVELOPE_FILE = "envelope.json"
 # Messages quote the offending value; a 30 KiB string should not come back 30 KiB long.
 _MAX_MESSAGE_CHARS = 300
 _SEMVER = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
+_NULL_MESSAGE = " is required and may not be null"
 
 
 class ContractError(RuntimeError):
@@ -63,6 +70,46 @@ class CheckedEvent:
     client_ts: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NullAsAbsent:
+    """Which properties of an object schema may be sent as `null` to mean "absent".
+
+    `optional`: the schema's properties not in its `required` list; `nested`: the same rule
+    for properties that are objects with properties of their own.
+    """
+
+    optional: frozenset[str]
+    nested: dict[str, NullAsAbsent]
+
+    @classmethod
+    def of(cls, schema: dict[str, Any]) -> NullAsAbsent:
+        properties: dict[str, Any] = schema.get("properties", {})
+        return cls(
+            optional=frozenset(properties) - frozenset(schema.get("required", ())),
+            nested={
+                name: cls.of(spec)
+                for name, spec in properties.items()
+                if isinstance(spec, dict) and "properties" in spec
+            },
+        )
+
+    def strip(self, value: dict[str, Any]) -> dict[str, Any]:
+        """`value` without its optional members that are null (`value` itself when none are)."""
+        out = value
+        for name, item in value.items():
+            if item is None and name in self.optional:
+                if out is value:
+                    out = dict(value)
+                del out[name]
+            elif name in self.nested and isinstance(item, dict):
+                inner = self.nested[name].strip(item)
+                if inner is not item:
+                    if out is value:
+                        out = dict(value)
+                    out[name] = inner
+        return out
+
+
 def json_pointer(parts: Iterable[str | int]) -> str:
     """RFC 6901 pointer for a path: `("payload", "vendor")` → `/payload/vendor`."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
@@ -87,6 +134,8 @@ class Contract:
         self._fast_payloads = {name: fastjsonschema.compile(s) for name, s in payloads.items()}
         self._full_envelope = Draft7Validator(envelope)
         self._full_payloads = {name: Draft7Validator(s) for name, s in payloads.items()}
+        self.envelope_nulls = NullAsAbsent.of(envelope)
+        self.payload_nulls = {name: NullAsAbsent.of(s) for name, s in payloads.items()}
 
     @property
     def event_names(self) -> list[str]:
@@ -97,6 +146,8 @@ class Contract:
         return {
             "version": CONTRACT_VERSION,
             "accepts_schema_versions": f"{SUPPORTED_MAJOR}.x.y",
+            "null_means_absent": "an optional field (not in its schema's required list) "
+            "may be sent as null, which means the same as leaving it out",
             "envelope": self.envelope_schema,
             "payloads": {name: self.payload_schemas[name] for name in self.event_names},
         }
@@ -105,10 +156,13 @@ class Contract:
         """The typed columns of a valid event, or every reason it is not valid (never empty).
 
         `encoded`, the event's orjson serialisation when the caller has it, lets the NUL check
-        be one byte search instead of a walk over the event.
+        be one byte search instead of a walk over the event, and tells whether it holds a
+        `null` at all (orjson writes `"name":null`), so most events skip the null rule.
         """
         if not isinstance(event, dict):
             return [FieldError("", f"an event must be a JSON object, got {_json_type(event)}")]
+        if encoded is None or b":null" in encoded:
+            event = self.without_absent_nulls(event)
         try:
             self._fast_envelope(event)
             payload_check = self._fast_payloads[event["event_name"]]
@@ -122,14 +176,32 @@ class Contract:
         checked, errors = self._python_rules(event, check_nul=may_hold_nul)
         return errors if errors else checked  # type: ignore[return-value]
 
+    def without_absent_nulls(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event as checked: optional fields sent as null left out (see the module doc)."""
+        checked = self.envelope_nulls.strip(event)
+        payload = checked.get("payload")
+        name = checked.get("event_name")
+        rule = self.payload_nulls.get(name) if isinstance(name, str) else None
+        if rule is not None and isinstance(payload, dict):
+            stripped = rule.strip(payload)
+            if stripped is not payload:
+                checked = {**checked, "payload": stripped}
+        return checked
+
     def _all_errors(self, event: dict[str, Any]) -> list[FieldError]:
         errors = [_from_jsonschema(e, ()) for e in self._full_envelope.iter_errors(event)]
-        payload_validator = self._full_payloads.get(event.get("event_name"))  # type: ignore[arg-type]
+        name = event.get("event_name")
+        # An event_name of the wrong type (a list: unhashable) is the envelope's error alone.
+        payload_validator = self._full_payloads.get(name) if isinstance(name, str) else None
         payload = event.get("payload")
         if payload_validator is not None and isinstance(payload, dict):
             errors += [
                 _from_jsonschema(e, ("payload",)) for e in payload_validator.iter_errors(payload)
             ]
+        # A required field sent as null: "may not be null" says it all (not also "None is
+        # not one of …" from its enum).
+        nulled = {error.path for error in errors if _NULL_MESSAGE in error.message}
+        errors = [e for e in errors if e.path not in nulled or _NULL_MESSAGE in e.message]
         # A field the schema already faulted is not reported twice by the Python rules.
         faulted = {error.path for error in errors}
         errors += [e for e in self._python_rules(event)[1] if e.path not in faulted]
@@ -242,6 +314,12 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+def _article(json_type: object) -> str:
+    """'string' → 'a string', ['string', 'integer'] → 'a string or an integer'."""
+    names = json_type if isinstance(json_type, list) else [json_type]
+    return " or ".join(f"{'an' if str(n)[0] in 'aeiou' else 'a'} {n}" for n in names)
+
+
 def contains_nul(value: object) -> bool:
     """Whether a decoded JSON value holds U+0000 in any string or key.
 
@@ -302,6 +380,11 @@ def _from_jsonschema(error: ValidationError, prefix: tuple[str, ...]) -> FieldEr
             json_pointer((*prefix, *error.absolute_path, *(extra[:1]))),
             _short(f"unknown {where} field(s) {', '.join(extra)}; allowed: {', '.join(allowed)}"),
         )
+    if error.validator == "type" and error.instance is None:
+        # Optional fields sent as null never get here (null means absent): this one is required.
+        field = path.rsplit("/", 1)[-1] or "the event"
+        expected = _article(error.validator_value)
+        return FieldError(path, f"{field}{_NULL_MESSAGE}; send {expected}")
     if error.validator == "enum" and path == "/event_name":
         return FieldError(path, _short(f"unknown event_name {error.instance!r}"))
     if error.validator == "pattern":

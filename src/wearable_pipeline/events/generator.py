@@ -5,6 +5,12 @@ activity and sleep rows downstream. Each user has a device, a client kind and, f
 IANA time zone; each day has zero to a few sessions of page views, syncs, metric views, goals,
 exports, errors and performance samples — the whole catalog. A chosen share of exact repeats
 (`duplicate_rate`) and of invalid events (`invalid_rate`) makes every counter move.
+
+Identity, as Segment's clients send it: a signed-in session's events carry the `user_id` and
+the device's `anonymous_id`. A share of sessions (`anonymous_share`) starts signed out, on a
+device not seen before: its first events carry only a fresh `anonymous_id`, then an
+`identify` event carries both ids (the sign-in), and the events after it the `user_id` as
+well. An `identify` with both ids is what ties the anonymous events to the user downstream.
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import orjson
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from wearable_pipeline.synth import synthetic_dates, synthetic_user_ids
 
@@ -64,6 +77,9 @@ GOAL_UNITS = {
     "active_minutes": "minutes",
 }
 RETRY_STATUSES = frozenset({502, 503, 504})
+# Share of sessions that start signed out and sign in part-way: enough that every demo day
+# has pre-sign-in activity to attribute.
+DEFAULT_ANONYMOUS_SHARE = 0.3
 
 
 class _User:
@@ -84,21 +100,30 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def generate_events(
-    *, users: int, days: int, seed: int, duplicate_rate: float = 0.0, invalid_rate: float = 0.0
+    *,
+    users: int,
+    days: int,
+    seed: int,
+    duplicate_rate: float = 0.0,
+    invalid_rate: float = 0.0,
+    anonymous_share: float = DEFAULT_ANONYMOUS_SHARE,
 ) -> Iterator[dict]:
     """Yield events, the same sequence for the same arguments.
 
     `duplicate_rate` of the output are exact repeats of an earlier event (same event_id);
-    `invalid_rate` are events broken in one of several ways (each with a fresh event_id).
+    `invalid_rate` are events broken in one of several ways (each with a fresh event_id);
+    `anonymous_share` of the sessions start signed out and sign in part-way (module doc).
     """
     if not 0 <= duplicate_rate < 1 or not 0 <= invalid_rate < 1:
         raise ValueError("duplicate_rate and invalid_rate must be in [0, 1)")
+    if not 0 <= anonymous_share <= 1:
+        raise ValueError("anonymous_share must be in [0, 1]")
     rng = random.Random(f"events-{seed}")
     people = [_User(user_id, rng) for user_id in synthetic_user_ids(users, seed)]
     recent: list[dict] = []
     for day in synthetic_dates(days):
         for person in people:
-            for event in _day_of(person, day, rng):
+            for event in _day_of(person, day, rng, anonymous_share):
                 roll = rng.random()
                 if roll < invalid_rate:
                     yield _break(event, rng)
@@ -111,7 +136,7 @@ def generate_events(
                     yield dict(rng.choice(recent))
 
 
-def _day_of(person: _User, day: Any, rng: random.Random) -> Iterator[dict]:
+def _day_of(person: _User, day: Any, rng: random.Random, anonymous_share: float) -> Iterator[dict]:
     sessions = sum(rng.random() < person.activity for _ in range(3))
     zone = ZoneInfo(person.timezone) if person.timezone else UTC
     for _ in range(sessions):
@@ -125,21 +150,27 @@ def _day_of(person: _User, day: Any, rng: random.Random) -> Iterator[dict]:
             rng.randint(0, 999) * 1000,
             tzinfo=zone,
         )
-        yield from _session(person, start, rng)
+        signed_out = rng.random() < anonymous_share
+        yield from _session(person, start, rng, signed_out=signed_out)
 
 
-def _session(person: _User, start: datetime, rng: random.Random) -> Iterator[dict]:
+def _session(
+    person: _User, start: datetime, rng: random.Random, *, signed_out: bool
+) -> Iterator[dict]:
     session_id = str(_uuid(rng))
     clock = [start]
+    # A signed-out session runs on a device not seen before: a fresh anonymous id.
+    anonymous_id = str(_uuid(rng)) if signed_out else person.anonymous_id
+    signed_in = not signed_out  # read by event() when it is called
 
-    def event(name: str, payload: dict[str, Any], *, anonymous: bool = False) -> dict:
+    def event(name: str, payload: dict[str, Any]) -> dict:
         clock[0] += timedelta(seconds=rng.randint(1, 90), milliseconds=rng.randint(0, 999))
         page, _title = rng.choice(PAGES)
         body: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "event_id": str(_uuid(rng)),
             "event_name": name,
-            "anonymous_id": person.anonymous_id,
+            "anonymous_id": anonymous_id,
             "device_id": person.device_id,
             "session_id": session_id,
             "client_ts": clock[0].isoformat(timespec="milliseconds"),
@@ -149,19 +180,28 @@ def _session(person: _User, start: datetime, rng: random.Random) -> Iterator[dic
             "page": page,
             "payload": payload,
         }
-        if not anonymous:
+        if signed_in:
             body["user_id"] = person.user_id
         if person.timezone:
             body["timezone"] = person.timezone
         return body
 
-    # A first anonymous page view, then the user is identified.
     page, title = rng.choice(PAGES)
-    yield event("page_view", {"page_title": title, "entry_point": "direct"}, anonymous=True)
-    yield event("identify", {"user_status": rng.choice(["known", "known", "merged"])})
+    yield event("page_view", {"page_title": title, "entry_point": "direct"})
     yield event(
         "perf_lcp", {"lcp_ms": round(rng.lognormvariate(7.2, 0.4), 1), "page_type": page.strip("/")}
     )
+    if signed_out:
+        # A look around before signing in, then the sign-in ties the two ids together.
+        for _ in range(rng.randint(0, 2)):
+            page, title = rng.choice(PAGES)
+            yield event("page_view", {"page_title": title, "entry_point": "navigation"})
+            yield event(
+                "metric_viewed",
+                {"metric_type": rng.choice(METRICS), "date_range": "week", "vendor": "other"},
+            )
+        signed_in = True
+        yield event("identify", {"user_status": rng.choice(["known", "known", "merged"])})
     vendor = person.vendor
     if rng.random() < 0.08:
         yield event("connect_device_started", {"vendor": vendor})
@@ -314,9 +354,10 @@ def post_events(
 ) -> dict:
     """POST `events` to `url` (…/v1/events) in batches; return the summed server counts.
 
-    Retries 502/503/504 and connection errors with exponential backoff — safe, because the
-    server dedupes by event_id. Raises PostError on any other non-200 answer, or when a batch
-    still fails after `max_attempts`. Keys: received, accepted, deduped, rejected, batches.
+    Retries 502/503/504 and connection errors with exponential backoff (tenacity) — safe,
+    because the server dedupes accepted events by event_id and stores a rejected one once.
+    Raises PostError on any other non-200 answer, or when a batch still fails after
+    `max_attempts`. Keys: received, accepted, deduped, rejected, batches.
     """
     totals = {"received": 0, "accepted": 0, "deduped": 0, "rejected": 0, "batches": 0}
     headers = {"content-type": "application/json"}
@@ -331,23 +372,39 @@ def post_events(
     return totals
 
 
+class _RetryableError(RuntimeError):
+    """A batch that may succeed when sent again: 502/503/504 or no connection."""
+
+
 def _post_one(
     client: httpx.Client, url: str, body: bytes, max_attempts: int, sleep: Callable[[float], None]
 ) -> dict:
-    delay = 0.2
-    for attempt in range(1, max_attempts + 1):
-        try:
-            response = client.post(url, content=body)
-        except httpx.TransportError as exc:
-            problem = f"{type(exc).__name__}: {exc}"
-        else:
-            if response.status_code == 200:
-                return response.json()
-            if response.status_code not in RETRY_STATUSES:
-                raise PostError(f"{url} answered {response.status_code}: {response.text[:500]}")
-            problem = f"HTTP {response.status_code}"
-        if attempt < max_attempts:
-            log.warning("retrying batch", extra={"attempt": attempt, "problem": problem})
-            sleep(delay)
-            delay = min(delay * 2, 5.0)
-    raise PostError(f"{url}: batch failed after {max_attempts} attempts ({problem})")
+    retrying = Retrying(
+        retry=retry_if_exception_type(_RetryableError),
+        stop=stop_after_attempt(max_attempts),
+        wait=wait_exponential(multiplier=0.2, max=5.0),
+        sleep=sleep,
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    try:
+        return retrying(_post_attempt, client, url, body)
+    except _RetryableError as exc:
+        raise PostError(f"{url}: batch failed after {max_attempts} attempts ({exc})") from exc
+
+
+def _post_attempt(client: httpx.Client, url: str, body: bytes) -> dict:
+    try:
+        response = client.post(url, content=body)
+    except httpx.TransportError as exc:
+        raise _RetryableError(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code == 200:
+        return response.json()
+    if response.status_code in RETRY_STATUSES:
+        raise _RetryableError(f"HTTP {response.status_code}")
+    raise PostError(f"{url} answered {response.status_code}: {response.text[:500]}")
+
+
+def _log_retry(state: RetryCallState) -> None:
+    problem = state.outcome.exception() if state.outcome else None
+    log.warning("retrying batch", extra={"attempt": state.attempt_number, "problem": str(problem)})

@@ -1,14 +1,30 @@
-"""Prometheus counters and the request-latency histogram of one API process.
+"""Prometheus counters and the request-latency histogram of the event API.
 
-Each app gets its own registry (not the global default), so two apps in one test process do
-not collide. With several workers each process counts for itself; the durable, summed totals
-are in `ops.ingest_batches` (`wearable stats`).
+Two modes, chosen by the environment when the app is built:
+
+- `wearable serve` (any number of workers) sets `PROMETHEUS_MULTIPROC_DIR`
+  (`metrics_dir.shared_metrics_dir`): the values live in files shared by the workers, and
+  `render` sums every process's files, so each scrape reports the whole service whatever
+  worker answers it, and counters never go backwards, through a worker restart too (a dead
+  worker's files stay and keep counting in the sums). The metrics have no gauges, so
+  `multiprocess.mark_process_dead` (which only removes a dead process's live-gauge files)
+  has nothing to do.
+- Otherwise (an app built in-process, as the tests do): each app has its own registry, so
+  two apps in one process do not collide.
+
+Either way the figures since the service started add up to what `ops.ingest_batches` (and
+`wearable stats`) recorded over the same requests.
 """
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from wearable_pipeline.events.metrics_dir import MULTIPROC_ENV
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 OUTCOMES = ("received", "accepted", "deduped", "rejected")
@@ -20,12 +36,18 @@ class IngestMetrics:
     """Counters: events by outcome, requests by route and status, database outages."""
 
     def __init__(self) -> None:
+        self.shared_dir = os.environ.get(MULTIPROC_ENV) or None
+        # Shared mode: the values go to the files; a scrape reads them through a collector.
+        # Per-app mode: the metrics register in this app's own registry.
         self.registry = CollectorRegistry(auto_describe=True)
+        own = None if self.shared_dir else self.registry
+        if self.shared_dir:
+            MultiProcessCollector(self.registry, path=self.shared_dir)
         self.events = Counter(
             "wearable_events",
             "Events by outcome: received = accepted + deduped + rejected.",
             ["outcome"],
-            registry=self.registry,
+            registry=own,
         )
         for outcome in OUTCOMES:
             self.events.labels(outcome)  # present at 0 before the first request
@@ -33,19 +55,19 @@ class IngestMetrics:
             "wearable_http_requests",
             "HTTP requests by route and status code.",
             ["route", "status"],
-            registry=self.registry,
+            registry=own,
         )
         self.latency = Histogram(
             "wearable_http_request_duration_seconds",
-            "Time from request start to the last byte of the response.",
+            "Time from request start to the response's last byte handed to the server.",
             ["route"],
             buckets=LATENCY_BUCKETS,
-            registry=self.registry,
+            registry=own,
         )
         self.database_unavailable = Counter(
             "wearable_database_unavailable",
             "Requests answered 503 because the database could not be reached.",
-            registry=self.registry,
+            registry=own,
         )
 
     def count_events(self, counts: dict[str, int]) -> None:

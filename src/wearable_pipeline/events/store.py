@@ -2,9 +2,11 @@
 
 A request becomes ONE SQL statement: data-modifying CTEs insert the accepted events
 (`on conflict (event_id) do nothing` — dedupe lives in the database, so it holds across
-requests, workers and replicas), the rejected events, and the `ops.ingest_batches` row whose
-counts come from what the inserts returned. One statement in autocommit mode is one
-transaction and one round trip: when it returns, everything is committed, or nothing is.
+requests, workers and replicas), the rejected events (once per event id and content, so a
+retried request adds no copy), and the `ops.ingest_batches` row: `accepted` is what the
+insert returned, `rejected` every rejected event of the request, whether or not an earlier
+request had already stored it. One statement in autocommit mode is one transaction and one
+round trip: when it returns, everything is committed, or nothing is.
 
 `copy_events` is the other way in, for bulk backfills and benchmarks only: COPY of events
 known to be valid, without the contract check.
@@ -55,16 +57,18 @@ rejected as (
            decode(event_b64, 'base64'), errors, now()
     from jsonb_to_recordset(%(rejects)s::jsonb)
          as r(event_index int, event_id text, event jsonb, event_b64 text, errors jsonb)
-    returning 1
+    -- one lock order for all writers, as for the accepted events
+    order by event_id, event, event_index
+    -- stored once per (event id, content): a retried request adds no copy (migration 0006)
+    on conflict (event_id, content_md5) do nothing
 ),
 counted as (
-    select (select count(*) from inserted)::int as accepted,
-           (select count(*) from rejected)::int as rejected
+    select (select count(*) from inserted)::int as accepted
 )
 insert into ops.ingest_batches
     (batch_id, request_id, received_at, received, accepted, deduped, rejected, duration_ms)
 select %(batch_id)s, %(request_id)s, now(), %(received)s, accepted,
-       %(received)s - accepted - rejected, rejected,
+       %(received)s - accepted - %(rejected)s, %(rejected)s,
        %(elapsed_ms)s + 1000 * extract(epoch from clock_timestamp() - now())
 from counted
 returning accepted, deduped, rejected
@@ -124,6 +128,7 @@ def batch_params(
         "batch_id": batch_id,
         "request_id": request_id,
         "received": batch.received,
+        "rejected": len(batch.rejected),
         "elapsed_ms": (time.perf_counter() - started) * 1000,
         # jsonb parameters, sent as the bytes orjson made (no decode to str and re-encode)
         "rows": Jsonb(rows, dumps=orjson.dumps),

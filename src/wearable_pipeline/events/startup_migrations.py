@@ -1,0 +1,101 @@
+"""Applying the migrations when the API starts, and again until the database is reachable.
+
+Each worker applies them in its lifespan (`db.migrate` takes an advisory lock, so workers
+take turns and the later ones find nothing to do): once before serving when the database
+answers, else in the background, retried with a doubling pause (tenacity) until it does.
+Until then `/ready` and writes answer 503, so a service started on a fresh or unreachable
+database never answers 500 for a missing table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import psycopg
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception_type,
+    wait_exponential,
+)
+
+from wearable_pipeline.db.migrate import MigrationError, migrate
+
+log = logging.getLogger(__name__)
+
+# How long one connection attempt may take, and the retry pace while the database is
+# unreachable (doubling from the first pause to the longest).
+CONNECT_TIMEOUT_SECONDS = 3
+FIRST_PAUSE_SECONDS = 0.5
+LONGEST_PAUSE_SECONDS = 10.0
+
+
+@dataclass
+class SchemaState:
+    """Whether this process has seen the migrations applied (writes wait for it)."""
+
+    applied: bool = False
+    failed: str | None = None  # a migration itself failed: needs a fix and a restart
+
+
+class DatabaseUnreachableError(RuntimeError):
+    """The database could not be reached (or went away while migrating): try again later."""
+
+
+def migrate_once(url: str, schema: SchemaState) -> None:
+    """Apply pending migrations and record the outcome in `schema`.
+
+    Raises DatabaseUnreachableError when the database could not be reached. A migration
+    that fails for another reason sets `schema.failed` (no retry will mend it) and returns.
+    """
+    try:
+        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
+            applied = migrate(conn)
+    except MigrationError as exc:
+        if isinstance(exc.__cause__, psycopg.OperationalError):  # the connection went away
+            raise DatabaseUnreachableError(f"database lost while migrating: {exc}") from exc
+        schema.failed = str(exc)
+        log.error("migrations failed; writes answer 503 until fixed", extra={"error": str(exc)})
+        return
+    except psycopg.Error as exc:
+        raise DatabaseUnreachableError(str(exc).strip()) from exc
+    schema.applied = True
+    if applied:
+        log.info("applied migrations", extra={"migrations": applied})
+
+
+async def migrate_at_startup(url: str, schema: SchemaState) -> asyncio.Task[None] | None:
+    """Migrate now if the database answers; else return the task that keeps trying.
+
+    The caller cancels the task when the app stops.
+    """
+    try:
+        await asyncio.to_thread(migrate_once, url, schema)
+    except DatabaseUnreachableError as exc:
+        log.warning(
+            "database unreachable; migrations will be applied once it is back",
+            extra={"error": str(exc)},
+        )
+        return asyncio.create_task(migrate_when_reachable(url, schema))
+    return None
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    pause = state.next_action.sleep if state.next_action else 0.0
+    log.info(
+        "migrations: database still unreachable",
+        extra={"attempt": state.attempt_number, "retry_in_s": pause, "error": str(error)},
+    )
+
+
+@retry(
+    retry=retry_if_exception_type(DatabaseUnreachableError),
+    wait=wait_exponential(multiplier=FIRST_PAUSE_SECONDS, max=LONGEST_PAUSE_SECONDS),
+    before_sleep=_log_retry,
+)
+async def migrate_when_reachable(url: str, schema: SchemaState) -> None:
+    """`migrate_once` until it no longer finds the database unreachable (or is cancelled)."""
+    await asyncio.to_thread(migrate_once, url, schema)
