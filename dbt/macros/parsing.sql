@@ -73,6 +73,16 @@
     end
 {%- endmacro %}
 
+{#- A whole number that fits a bigint (counts without an upper bound), else null. -#}
+{% macro to_bigint(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{1,18}$') }}
+            then cast(trim({{ column }}) as {{ dbt.type_bigint() }})
+        when abs({{ to_numeric(column) }}) < 9223372036854775807
+            then cast(round({{ to_numeric(column) }}) as {{ dbt.type_bigint() }})
+    end
+{%- endmacro %}
+
 {#- `True` / `False` (any case), else null. -#}
 {% macro to_boolean(column) -%}
     case lower(trim({{ column }}))

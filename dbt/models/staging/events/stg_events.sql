@@ -15,32 +15,75 @@
 }}
 
 {#-
-    Accepted analytics events, typed: the envelope as columns and every catalog payload
-    field (DESIGN §5) as a typed column, null where the event has no such field.
+    Accepted analytics events, typed: the envelope as columns, every catalog payload field
+    (DESIGN §5) as a typed column (null where the event has no such field), the user's local
+    calendar date, and the user an anonymous event belongs to.
 
-    Incremental on event_id. A run reads only events received after the newest one already
-    here (minus a short look-back for late commits, var events_late_arrival_minutes, skipping
-    those already staged), using the index on raw.raw_events (received_at): adding 1% of
-    events costs about 1% of a full build. A new typed column needs `--full-refresh` to be filled for old events, hence
+    User stitching: an `identify` event carrying both an anonymous id and a user id ties the
+    two. An event sent with only an anonymous id is attributed to the user of the first
+    identify of that anonymous id at or after it (the sign-in that ended its anonymous
+    stretch), else to the user of the last identify before it (activity after signing out).
+    So a device shared by two people gives each of them the anonymous activity that led to
+    their own sign-in. The ids as sent stay in sent_user_id and anonymous_id.
+
+    Incremental on event_id: a run reads events received after the newest one here (minus a
+    look-back for late commits, var events_late_arrival_minutes), and re-reads the events of
+    anonymous ids that a new identify event names, so their user is decided again. Indexes
+    on raw.raw_events (received_at, identify events, anonymous ids) keep both reads small. A
+    new typed column needs `--full-refresh` to be filled for old events, hence
     on_schema_change='fail' rather than silently adding an empty column.
 -#}
 
 with
 
-source as (
+new_events as (
 
     select * from {{ source('raw', 'raw_events') }} as raw_events
+    {% if is_incremental() %}
+    where raw_events.received_at > {{ dbt.dateadd(
+        'minute',
+        -var('events_late_arrival_minutes'),
+        "cast('" ~ max_in_this('received_at', '-infinity') ~ "' as " ~ timestamp_tz_type() ~ ")",
+    ) }}
+    -- the look-back only adds events still missing: rows already here keep their write id,
+    -- so the mart does not redo their days
+      and not exists (
+        select 1 from {{ this }} as staged where staged.event_id = raw_events.event_id
+    )
+    {% endif %}
+
+),
+
+identifies as {{ inlined() }} (
+
+    select
+        anonymous_id,
+        user_id as identified_user_id,
+        coalesce(client_ts, received_at) as identified_at,
+        event_id as identify_event_id
+    from {{ source('raw', 'raw_events') }}
+    where event_name = 'identify'
+      and anonymous_id is not null
+      and user_id is not null
+
+),
+
+source as (
+
+    select * from new_events
 
     {% if is_incremental() %}
-    where raw_events.received_at
-        > cast('{{ max_in_this('received_at', '-infinity') }}' as {{ timestamp_tz_type() }})
-        - interval '{{ var("events_late_arrival_minutes") }} minutes'
-    -- events never change once accepted: the look-back only adds the ones still missing,
-    -- so rows already here keep their dbt_loaded_at and the mart does not redo their days
-    and not exists (
-        select 1
-        from {{ this }} as already_staged
-        where already_staged.event_id = raw_events.event_id
+    union all
+
+    -- events already here whose anonymous id a new identify event names
+    select raw_events.*
+    from {{ source('raw', 'raw_events') }} as raw_events
+    where raw_events.anonymous_id in (
+        select anonymous_id from new_events
+        where event_name = 'identify' and anonymous_id is not null and user_id is not null
+    )
+      and exists (
+        select 1 from {{ this }} as staged where staged.event_id = raw_events.event_id
     )
     {% endif %}
 
@@ -49,7 +92,7 @@ source as (
 known_timezones as (
 
     -- an unknown zone name must not break the run: such events fall back to UTC
-    select distinct name as timezone from pg_timezone_names
+    {{ known_time_zones() }}
 
 ),
 
@@ -60,77 +103,118 @@ renamed as (
         source.event_id,
         source.event_name,
         source.schema_version,
-        source.user_id,
+        source.user_id as sent_user_id,
         source.anonymous_id,
-        source.event ->> 'session_id' as session_id,
-        source.event ->> 'device_id' as device_id,
+        {{ json_text('source.event', ['session_id']) }} as session_id,
+        {{ json_text('source.event', ['device_id']) }} as device_id,
         source.batch_id,
 
         -- context
-        source.event ->> 'source' as event_source,
-        source.event ->> 'environment' as environment,
-        source.event ->> 'app_version' as app_version,
-        source.event ->> 'page' as page,
-        source.event ->> 'referrer' as referrer,
-        source.event ->> 'timezone' as timezone,
+        {{ json_text('source.event', ['source']) }} as event_source,
+        {{ json_text('source.event', ['environment']) }} as environment,
+        {{ json_text('source.event', ['app_version']) }} as app_version,
+        {{ json_text('source.event', ['page']) }} as page,
+        {{ json_text('source.event', ['referrer']) }} as referrer,
+        {{ json_text('source.event', ['timezone']) }} as timezone,
 
         -- timestamps
         source.client_ts,
         source.received_at,
 
         -- payload: navigation and identity
-        source.event -> 'payload' ->> 'page_title' as page_title,
-        source.event -> 'payload' ->> 'entry_point' as entry_point,
-        source.event -> 'payload' ->> 'user_status' as user_status,
+        {{ json_text('source.event', ['payload', 'page_title']) }} as page_title,
+        {{ json_text('source.event', ['payload', 'entry_point']) }} as entry_point,
+        {{ json_text('source.event', ['payload', 'user_status']) }} as user_status,
 
         -- payload: devices, syncs and metrics
-        source.event -> 'payload' ->> 'vendor' as vendor,
-        source.event -> 'payload' ->> 'device_model' as device_model,
-        source.event -> 'payload' ->> 'date_range' as date_range,
-        source.event -> 'payload' ->> 'sync_status' as sync_status,
-        {{ to_integer("source.event -> 'payload' ->> 'records_synced'") }} as records_synced,
-        source.event -> 'payload' ->> 'metric_type' as metric_type,
-        {{ to_numeric("source.event -> 'payload' ->> 'target_value'") }} as target_value,
-        source.event -> 'payload' ->> 'target_unit' as target_unit,
-        source.event -> 'payload' ->> 'export_format' as export_format,
+        {{ json_text('source.event', ['payload', 'vendor']) }} as vendor,
+        {{ json_text('source.event', ['payload', 'device_model']) }} as device_model,
+        {{ json_text('source.event', ['payload', 'date_range']) }} as date_range,
+        {{ json_text('source.event', ['payload', 'sync_status']) }} as sync_status,
+        {{ to_bigint(json_text('source.event', ['payload', 'records_synced'])) }}
+            as records_synced,
+        {{ json_text('source.event', ['payload', 'metric_type']) }} as metric_type,
+        {{ to_numeric(json_text('source.event', ['payload', 'target_value'])) }} as target_value,
+        {{ json_text('source.event', ['payload', 'target_unit']) }} as target_unit,
+        {{ json_text('source.event', ['payload', 'export_format']) }} as export_format,
 
         -- payload: errors
-        source.event -> 'payload' ->> 'component' as component,
-        source.event -> 'payload' ->> 'error_code' as error_code,
-        source.event -> 'payload' ->> 'error_message' as error_message,
-        source.event -> 'payload' ->> 'severity' as severity,
-        source.event -> 'payload' ->> 'endpoint' as endpoint,
-        {{ to_integer("source.event -> 'payload' ->> 'status_code'") }} as status_code,
+        {{ json_text('source.event', ['payload', 'component']) }} as component,
+        {{ json_text('source.event', ['payload', 'error_code']) }} as error_code,
+        {{ json_text('source.event', ['payload', 'error_message']) }} as error_message,
+        {{ json_text('source.event', ['payload', 'severity']) }} as severity,
+        {{ json_text('source.event', ['payload', 'endpoint']) }} as endpoint,
+        {{ to_integer(json_text('source.event', ['payload', 'status_code'])) }} as status_code,
 
         -- payload: performance
-        {{ to_numeric("source.event -> 'payload' ->> 'lcp_ms'") }} as lcp_ms,
-        source.event -> 'payload' ->> 'page_type' as page_type,
-        {{ to_numeric("source.event -> 'payload' ->> 'api_latency_ms'") }} as api_latency_ms
+        {{ to_numeric(json_text('source.event', ['payload', 'lcp_ms'])) }} as lcp_ms,
+        {{ json_text('source.event', ['payload', 'page_type']) }} as page_type,
+        {{ to_numeric(json_text('source.event', ['payload', 'api_latency_ms'])) }}
+            as api_latency_ms,
+
+        -- when the event happened: by the client's clock when it said, else the server's
+        coalesce(source.client_ts, source.received_at) as occurred_at
 
     from source
+
+),
+
+stitch_candidates as (
+
+    -- every identify of an anonymous event's anonymous id, the sign-in after it first, then
+    -- the one closest before it
+    select
+        renamed.event_id,
+        identifies.identified_user_id,
+        row_number() over (
+            partition by renamed.event_id
+            order by
+                case when identifies.identified_at >= renamed.occurred_at then 0 else 1 end,
+                case
+                    when identifies.identified_at >= renamed.occurred_at
+                        then identifies.identified_at
+                end asc nulls last,
+                identifies.identified_at desc,
+                identifies.identify_event_id
+        ) as candidate_rank
+    from renamed
+    inner join identifies
+        on renamed.anonymous_id = identifies.anonymous_id
+    where renamed.sent_user_id is null
+
+),
+
+stitched as (
+
+    select
+        renamed.*,
+        coalesce(renamed.sent_user_id, stitch_candidates.identified_user_id) as user_id,
+        case
+            when renamed.sent_user_id is not null then 'sent'
+            when stitch_candidates.identified_user_id is not null then 'identify'
+            else 'anonymous'
+        end as identity_source
+    from renamed
+    left join stitch_candidates
+        on renamed.event_id = stitch_candidates.event_id
+        and stitch_candidates.candidate_rank = 1
 
 ),
 
 localised as (
 
     select
-        renamed.*,
-        -- the user's calendar day: in the event's own time zone when it names a known
-        -- one, else UTC; timed by the client when it said, else by the server
-        cast(
-            case
-                when known_timezones.timezone is not null
-                    then coalesce(renamed.client_ts, renamed.received_at)
-                        at time zone known_timezones.timezone
-                else coalesce(renamed.client_ts, renamed.received_at) at time zone 'UTC'
-            end
-            as date
-        ) as event_local_date,
+        stitched.*,
+        -- the user's calendar day, in the event's own time zone when it names a known one
+        {{ local_date(
+            'stitched.occurred_at',
+            'coalesce(known_timezones.timezone, ' ~ "'UTC'" ~ ')',
+        ) }} as event_local_date,
         {{ write_id() }} as dbt_write_id,
         {{ run_timestamp() }} as dbt_loaded_at
-    from renamed
+    from stitched
     left join known_timezones
-        on renamed.timezone = known_timezones.timezone
+        on stitched.timezone = known_timezones.timezone
 
 )
 
