@@ -1,4 +1,5 @@
-"""Loads that commit out of load-id order still reach staging and the mart.
+"""Writes that commit late still reach every model: loads out of load-id order, and rows a
+concurrent dbt invocation commits after a downstream model has read.
 
 load_id is a bigserial taken inside the load transaction, so with two ingests at once a
 later id can commit first. Here, deterministically: load A takes its id and writes its rows
@@ -6,6 +7,12 @@ but does not commit (a psycopg transaction doing what the loader does); load B, 
 real loader, takes the next id and commits; dbt builds incrementally and stages B only (A is
 invisible). Then A commits and the next incremental build must stage A - a model that picks
 "load_id above the newest staged one" never would.
+
+Then the same between dbt invocations (a plain `dbt build` beside `wearable run`): a staging
+row written by an open transaction - another invocation still running - is invisible to the
+build that runs meanwhile; once it commits, the next build must take it into the union and
+the mart, although that build's downstream models have already read past its time. Their
+horizon (dbt/macros/incremental.sql) is what guarantees it; a timestamp watermark would not.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ pytestmark = pytest.mark.slow
 
 USER_A = "load-order-a"
 USER_B = "load-order-b"
+USER_C = "late-writer-c"
+DAILY_PATH = ["--select", "source_priority", "stg_fitbit__daily_activity+"]
 
 
 class UncommittedLoad:
@@ -75,7 +84,7 @@ def scenario(kit: Any) -> Iterator[dict[str, Any]]:
         load_b = kit.ingest_rows(
             "dailyActivity_load_b.csv", [kit.fitbit_activity_row(USER_B, "4/12/2016", 7654)]
         )
-        staged_b: DbtResult = kit.dbt("build")
+        staged_b: DbtResult = kit.dbt("build", *DAILY_PATH)
         a_before = kit.query(
             "select count(*) from staging.stg_daily_activity where user_id = %s", [USER_A]
         )
@@ -83,7 +92,7 @@ def scenario(kit: Any) -> Iterator[dict[str, Any]]:
     finally:
         if not load_a.conn.closed:
             load_a.conn.close()
-    staged_a: DbtResult = kit.dbt("build")
+    staged_a: DbtResult = kit.dbt("build", *DAILY_PATH)
     yield {
         "load_a": load_a.load_id,
         "load_b": load_b,
@@ -135,3 +144,55 @@ def test_an_incremental_run_matches_a_full_refresh(scenario: dict[str, Any], kit
     rebuilt = kit.dbt("run", "--full-refresh", "--select", "stg_daily_activity")
     assert rebuilt.success, rebuilt.summary()
     assert kit.query(query) == incremental
+
+
+class LateStagingWrite:
+    """A staging row written, and not yet committed, as another dbt invocation writes one:
+    in its own transaction, stamped with that transaction's id."""
+
+    def __init__(self, database_url: str, load_id: int) -> None:
+        self.conn = psycopg.connect(database_url)
+        self.conn.execute(
+            "insert into staging.stg_fitbit__daily_activity"
+            " (user_id, source_format, load_id, source_row_number, activity_date, steps,"
+            "  dbt_write_id, dbt_loaded_at)"
+            " values (%s, 'fitbit_daily_activity', %s, 2, '2016-04-15', 2468,"
+            "  pg_current_xact_id()::text::bigint, now())",
+            [USER_C, load_id],
+        )
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def late_write(scenario: dict[str, Any], kit: Any) -> Iterator[dict[str, Any]]:
+    write = LateStagingWrite(kit.database_url, scenario["load_b"])
+    try:
+        # runs while the write is open: the union and the mart read before it commits
+        meanwhile = kit.dbt("build", "--select", "stg_daily_activity+")
+        before = kit.query(
+            "select count(*) from staging.stg_daily_activity where user_id = %s", [USER_C]
+        )
+        write.commit()
+    finally:
+        if not write.conn.closed:
+            write.conn.close()
+    after = kit.dbt("build", "--select", "stg_daily_activity+")
+    yield {"meanwhile": meanwhile, "before": before, "after": after}
+
+
+def test_a_late_commit_of_another_invocation_reaches_the_union_and_the_mart(
+    late_write: dict[str, Any], kit: Any
+) -> None:
+    assert late_write["meanwhile"].success, late_write["meanwhile"].summary()
+    assert late_write["before"] == [(0,)]
+    assert late_write["after"].success, late_write["after"].summary()
+    assert kit.query(
+        "select steps from staging.stg_daily_activity where user_id = %s", [USER_C]
+    ) == [(2468,)]
+    assert kit.query(
+        "select summary_date::text, steps from marts.daily_user_summary where user_id = %s",
+        [USER_C],
+    ) == [("2016-04-15", 2468)]
