@@ -51,11 +51,10 @@ class UncommittedLoad:
         ).fetchone()[0]  # type: ignore[index]
         columns = list(rows[0])
         with self.conn.cursor().copy(
-            f"copy raw.daily_activity ({', '.join(columns)}, _load_id, _row_number,"
-            " _source_format) from stdin"
+            f"copy raw.daily_activity ({', '.join(columns)}, _load_id, _row_number) from stdin"
         ) as copy:
             for number, row in enumerate(rows, start=1):
-                copy.write_row([*row.values(), self.load_id, number, "fitbit_daily_activity"])
+                copy.write_row([*row.values(), self.load_id, number])
 
     def commit(self) -> None:
         self.conn.execute(

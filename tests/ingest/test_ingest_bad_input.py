@@ -188,9 +188,10 @@ def test_single_user_files_take_the_user_from_the_folder_or_option(
     path = write(drop, relative, f"day,step_total\n2024-01-01,{relative}-{user_id}\n")
     _, result = _one(database_url, path, drop, user_id=user_id, formats=(*FORMATS, _SINGLE_USER))
     assert result.status == "loaded", result.error
-    assert load_rows(database_url, "test_single_user_steps", result.load_id, "_user_id_hint") == [
-        (expected,)
-    ]
+    assert len(load_rows(database_url, "test_single_user_steps", result.load_id)) == 1
+    assert query(
+        database_url, "select user_id_hint from ops.file_loads where load_id = %s", result.load_id
+    ) == [(expected,)]
 
 
 def test_single_user_file_without_a_user_is_rejected(database_url: str, drop: Path) -> None:

@@ -58,24 +58,18 @@ def test_rows_are_lossless_text_with_lineage_and_the_header_is_kept(
         database_url,
         "daily_activity",
         result.load_id,
-        "id, activity_date, total_distance, calories, _row_number, _source_format, _user_id_hint",
+        "id, activity_date, total_distance, calories, _row_number",
     )
-    assert rows[0] == (
-        "1503960366",
-        "4/12/2016",
-        "8.5",
-        "1985",
-        2,
-        "fitbit_daily_activity",
-        None,
-    )
+    assert rows[0] == ("1503960366", "4/12/2016", "8.5", "1985", 2)
     assert rows[1][2] == "6.96999979019165"  # the float32 digits stay exactly as written
     assert rows[-1][4] == 941  # _row_number is the physical line number
-    header, sha, status = query(
+    header, sha, status, source_format, hint = query(
         database_url,
-        "select header, sha256, status from ops.file_loads where load_id = %s",
+        "select header, sha256, status, source_format, user_id_hint from ops.file_loads"
+        " where load_id = %s",
         result.load_id,
     )[0]
+    assert (source_format, hint) == ("fitbit_daily_activity", None)
     assert header == source.read_text().splitlines()[0].split(",")
     assert sha == result.sha256 and status == "loaded"
 

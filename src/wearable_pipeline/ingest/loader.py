@@ -53,7 +53,7 @@ from wearable_pipeline.ingest.tables import ensure_raw_table
 
 log = logging.getLogger(__name__)
 
-LINEAGE_COPY_COLUMNS = ("_row_number", "_load_id", "_source_format", "_user_id_hint")
+LINEAGE_COPY_COLUMNS = ("_row_number", "_load_id")
 
 
 class FileRejected(Exception):
@@ -289,7 +289,7 @@ def _load(
         try:
             encoder = CopyEncoder(
                 field_count=len(columns),
-                constants=(load_id, fmt.name, result.user_id_hint),
+                constants=(load_id,),
                 on_reject=spool.add,
             )
             # The encoder puts the lineage values first on each line (see rows.py).

@@ -80,7 +80,7 @@ def folder_user_hint(path: Path, drop_dir: Path) -> str | None:
 def user_id_hint(
     path: Path, *, drop_dir: Path, user_id: str | None, has_user_column: bool
 ) -> str | None:
-    """The `_user_id_hint` recorded on a file's rows.
+    """The user-id hint recorded with a file's load (ops.file_loads.user_id_hint).
 
     `--user-id` wins. Otherwise a single-user format takes the folder under the drop
     directory; a format with its own user-id column gets none, because the folder of a

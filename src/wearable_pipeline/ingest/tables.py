@@ -1,7 +1,10 @@
 """Raw landing tables: created from the format registry, widened when a new column appears.
 
 Every raw table has the data columns as `text` (lossless: nothing is parsed on the way in)
-plus lineage columns, which start with `_` so they can never collide with a data column.
+plus two lineage columns, which start with `_` so they can never collide with a data column:
+the load and the file line. What is the same for every row of a load - its format, the user a
+single-user file belongs to, when it was loaded - is kept once, in its ops.file_loads row: at
+tens of millions of heart-rate samples a study, bytes per row are what decides the disk.
 """
 
 from __future__ import annotations
@@ -17,9 +20,6 @@ from wearable_pipeline.ingest.naming import sql_safe_name
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "bigint not null"),
     ("_row_number", "bigint not null"),
-    ("_source_format", "text not null"),
-    ("_user_id_hint", "text"),
-    ("_loaded_at", "timestamptz not null default now()"),
 )
 
 

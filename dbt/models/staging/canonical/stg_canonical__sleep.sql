@@ -18,11 +18,23 @@
 
 with
 
+loads as (
+
+    select * from {{ source('ops', 'file_loads') }}
+    where source_format = 'canonical_sleep'
+
+),
+
 source as (
 
-    select * from {{ source('raw', 'sleep') }}
-    where _source_format = 'canonical_sleep'
-      and {{ new_loads_filter('_load_id', 'canonical_sleep') }}
+    -- the table is shared with another format: this one's rows are its loads' rows
+    select
+        raw_rows.*,
+        loads.user_id_hint as _user_id_hint
+    from {{ source('raw', 'sleep') }} as raw_rows
+    inner join loads
+        on raw_rows._load_id = loads.load_id
+    where {{ new_loads_filter('raw_rows._load_id', 'canonical_sleep') }}
 
 ),
 
@@ -31,7 +43,7 @@ typed as (
     select
         -- ids
         coalesce({{ to_text('user_id') }}, {{ to_text('_user_id_hint') }}) as user_id,
-        _source_format as source_format,
+        'canonical_sleep' as source_format,
         _load_id as load_id,
         _row_number as source_row_number,
 

@@ -18,11 +18,21 @@
 
 with
 
+loads as (
+
+    select * from {{ source('ops', 'file_loads') }}
+    where source_format = 'fitbit_daily_activity'
+
+),
+
 source as (
 
-    select * from {{ source('raw', 'daily_activity') }}
-    where _source_format = 'fitbit_daily_activity'
-      and {{ new_loads_filter('_load_id', 'fitbit_daily_activity') }}
+    -- the table is shared with another format: this one's rows are its loads' rows
+    select raw_rows.*
+    from {{ source('raw', 'daily_activity') }} as raw_rows
+    inner join loads
+        on raw_rows._load_id = loads.load_id
+    where {{ new_loads_filter('raw_rows._load_id', 'fitbit_daily_activity') }}
 
 ),
 
@@ -31,7 +41,7 @@ typed as (
     select
         -- ids
         {{ to_text('id') }} as user_id,
-        _source_format as source_format,
+        'fitbit_daily_activity' as source_format,
         _load_id as load_id,
         _row_number as source_row_number,
 

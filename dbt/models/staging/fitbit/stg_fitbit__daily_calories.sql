@@ -29,7 +29,7 @@ typed as (
     select
         -- ids
         {{ to_text('id') }} as user_id,
-        _source_format as source_format,
+        'fitbit_daily_calories' as source_format,
         _load_id as load_id,
         _row_number as source_row_number,
 

@@ -19,11 +19,21 @@
 
 with
 
+loads as (
+
+    select * from {{ source('ops', 'file_loads') }}
+    where source_format = 'fitbit_sleep_day'
+
+),
+
 source as (
 
-    select * from {{ source('raw', 'sleep') }}
-    where _source_format = 'fitbit_sleep_day'
-      and {{ new_loads_filter('_load_id', 'fitbit_sleep_day') }}
+    -- the table is shared with another format: this one's rows are its loads' rows
+    select raw_rows.*
+    from {{ source('raw', 'sleep') }} as raw_rows
+    inner join loads
+        on raw_rows._load_id = loads.load_id
+    where {{ new_loads_filter('raw_rows._load_id', 'fitbit_sleep_day') }}
 
 ),
 
@@ -32,7 +42,7 @@ typed as (
     select
         -- ids
         {{ to_text('id') }} as user_id,
-        _source_format as source_format,
+        'fitbit_sleep_day' as source_format,
         _load_id as load_id,
         _row_number as source_row_number,
 
