@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from wearable_pipeline.ingest.formats import FORMATS
@@ -654,3 +655,95 @@ def test_docs_generate_describes_every_model_and_column(second_build: DbtResult,
             if not node["columns"].get(column, {}).get("description", "").strip():
                 undescribed.append(f"{unique_id}.{column}")
     assert undescribed == []
+
+
+# -- a participant withdraws consent (runs last: it deletes data) -----------------------------
+
+
+def _rows_per_user(kit: Any) -> Counter[tuple[str, str]]:
+    """(table, user) → rows, over every raw table with a user column and every dbt table."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for fmt in FORMATS:
+        if fmt.user_id_column is None:
+            continue
+        column = fmt.user_id_column.lower()
+        for user, count in kit.query(
+            f"select trim({column}), count(*) from {fmt.qualified_table} t"
+            " join ops.file_loads l on l.load_id = t._load_id and l.source_format = %s"
+            f" group by 1",
+            [fmt.name],
+        ):
+            counts[(fmt.qualified_table, user)] += count
+    for schema, table in kit.query(
+        "select table_schema, table_name from information_schema.columns"
+        " join information_schema.tables using (table_schema, table_name)"
+        " where column_name = 'user_id' and table_type = 'BASE TABLE'"
+        " and table_schema in ('staging', 'intermediate', 'marts')"
+    ):
+        for user, count in kit.query(f"select user_id, count(*) from {schema}.{table} group by 1"):
+            counts[(f"{schema}.{table}", user)] += count
+    for user, count in kit.query("select user_id, count(*) from raw.raw_events group by 1"):
+        counts[("raw.raw_events", user)] += count
+    return counts
+
+
+@pytest.fixture(scope="module")
+def forgotten(second_build: DbtResult, kit: Any) -> dict[str, Any]:
+    from wearable_pipeline.consent.forget import forget_participant
+
+    before = _rows_per_user(kit)
+    with psycopg.connect(kit.database_url) as conn:
+        dry = forget_participant(conn, FITBIT_USER, requested_by="test", dry_run=True)
+        report = forget_participant(conn, FITBIT_USER, requested_by="test")
+    return {"before": before, "after": _rows_per_user(kit), "dry": dry, "report": report}
+
+
+def test_forget_removes_every_row_of_the_participant_and_nothing_else(
+    forgotten: dict[str, Any],
+) -> None:
+    before, after = forgotten["before"], forgotten["after"]
+    theirs = {key: count for key, count in before.items() if key[1] == FITBIT_USER}
+    assert len(theirs) > 20  # raw, staging, intermediate, marts, events
+    assert not [key for key in after if key[1] == FITBIT_USER]
+    assert {k: v for k, v in before.items() if k[1] != FITBIT_USER} == after
+    report = forgotten["report"]
+    assert (
+        report.rows["marts.daily_user_summary"] == before[("marts.daily_user_summary", FITBIT_USER)]
+    )
+    assert report.rows["raw.fitbit_hourly_steps"] == 717  # the user's lines in hourlySteps
+    assert forgotten["dry"].rows == report.rows  # a dry run counts the same, deletes nothing
+
+
+def test_forget_records_who_and_when_not_the_data(forgotten: dict[str, Any], kit: Any) -> None:
+    (row,) = kit.query("select user_id, requested_by, rows_deleted from ops.forgotten_participants")
+    assert row[:2] == (FITBIT_USER, "test")
+    assert set(row[2]) <= set(forgotten["report"].rows)  # table names and counts only
+
+
+def test_a_re_ingest_does_not_bring_the_participant_back_unless_asked(
+    forgotten: dict[str, Any], kit: Any, tmp_path: Path
+) -> None:
+    from wearable_pipeline.ingest.loader import ingest_paths
+
+    # the same files: already loaded, skipped
+    again = ingest_paths(kit.database_url, [FITBIT_FIXTURES], drop_dir=FITBIT_FIXTURES)
+    assert {f.status for f in again.files} == {"skipped"}
+    # a re-export with the participant in it: their rows are left out, and counted
+    lines = (FITBIT_FIXTURES / "hourlySteps_merged.csv").read_text().splitlines()
+    changed = tmp_path / "hourlySteps_merged.csv"
+    changed.write_text("\n".join([*lines, f"{FITBIT_USER},5/13/2016 1:00:00 AM,7"]) + "\n")
+    (result,) = ingest_paths(kit.database_url, [changed], drop_dir=tmp_path).files
+    assert (result.status, result.rows_forgotten) == ("loaded", 718)
+    assert result.rows_loaded == len(lines) - 1 - 717
+    assert kit.query(
+        "select count(*) from raw.fitbit_hourly_steps where trim(id) = %s", [FITBIT_USER]
+    ) == [(0,)]
+    # unless asked
+    changed.write_text(changed.read_text() + f"{FITBIT_USER},5/13/2016 2:00:00 AM,8\n")
+    (included,) = ingest_paths(
+        kit.database_url, [changed], drop_dir=tmp_path, include_forgotten=True
+    ).files
+    assert (included.status, included.rows_forgotten) == ("loaded", 0)
+    assert kit.query(
+        "select count(*) from raw.fitbit_hourly_steps where trim(id) = %s", [FITBIT_USER]
+    ) == [(719,)]

@@ -38,6 +38,11 @@ def ingest(
     user_id: str = typer.Option(
         None, "--user-id", help="User of single-user exports (default: their folder name)."
     ),
+    include_forgotten: bool = typer.Option(
+        False,
+        "--include-forgotten",
+        help="Also load rows of participants removed with `wearable forget` (left out by default).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Load CSV exports into the raw tables; exit 1 when a file was rejected or failed."""
@@ -58,6 +63,7 @@ def ingest(
         drop_dir=settings.data_dir,
         user_id=user_id,
         progress=_progress_wanted(as_json),
+        include_forgotten=include_forgotten,
     )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))

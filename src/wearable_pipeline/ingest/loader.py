@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from wearable_pipeline.consent.forget import leave_out_forgotten
 from wearable_pipeline.db.connection import connect
 from wearable_pipeline.ingest import manifest
 from wearable_pipeline.ingest.formats import (
@@ -84,6 +85,7 @@ def ingest_paths(
     user_id: str | None = None,
     progress: bool = False,
     formats: Sequence[SourceFormat] = FORMATS,
+    include_forgotten: bool = False,
 ) -> IngestReport:
     """Load every CSV file under `paths` (files or folders, walked recursively).
 
@@ -91,6 +93,8 @@ def ingest_paths(
     user_id:  the user of single-user exports (overrides the folder).
     progress: show a progress bar per file (on stderr; for terminals).
     formats:  the format registry (tests pass their own).
+    include_forgotten: also load the rows of participants `wearable forget` removed (by
+              default they are left out of every new load, and counted).
 
     Expects a migrated database. Never raises for a bad file: every problem is a FileResult
     with status and message; a path that does not exist is a `failed` result.
@@ -108,7 +112,13 @@ def ingest_paths(
     with connect(database_url, autocommit=True) as conn, ProgressBars(progress) as bars:
         for path in found.files:
             result = ingest_file(
-                conn, path, drop_dir=drop_dir, user_id=user_id, formats=formats, bars=bars
+                conn,
+                path,
+                drop_dir=drop_dir,
+                user_id=user_id,
+                formats=formats,
+                bars=bars,
+                include_forgotten=include_forgotten,
             )
             report.files.append(result)
             log.info(
@@ -132,6 +142,7 @@ def ingest_file(
     user_id: str | None = None,
     formats: Sequence[SourceFormat] = FORMATS,
     bars: ProgressBars | None = None,
+    include_forgotten: bool = False,
 ) -> FileResult:
     """Load one file on an autocommit connection; see the module docstring for the steps."""
     started = time.monotonic()
@@ -193,7 +204,16 @@ def ingest_file(
             columns = sql_safe_names(match.header)
             with (bars or ProgressBars(False)).file(shown, fp.size_bytes) as bar:
                 _load(
-                    conn, source, chain([leftover], blocks), match, columns, fp, stored, result, bar
+                    conn,
+                    source,
+                    chain([leftover], blocks),
+                    match,
+                    columns,
+                    fp,
+                    stored,
+                    result,
+                    bar,
+                    include_forgotten=include_forgotten,
                 )
     except _Unrecognised as exc:
         record("unrecognised", str(exc), header=exc.header)
@@ -266,6 +286,8 @@ def _load(
     stored_path: str,
     result: FileResult,
     bar: FileProgress,
+    *,
+    include_forgotten: bool,
 ) -> None:
     """The load transaction of one recognised file."""
     fmt = match.format
@@ -308,17 +330,25 @@ def _load(
             if encoder.rows + encoder.rejected == 0:
                 result.message = f"line {match.line_number}: header only, no data rows"
             spool.copy_into(conn)
+            if not include_forgotten:
+                result.rows_forgotten = leave_out_forgotten(conn, fmt, load_id, result.user_id_hint)
+                if result.rows_forgotten:
+                    result.message = (
+                        f"{result.rows_forgotten:,} row(s) of forgotten participants left out"
+                        " (wearable forget; --include-forgotten loads them)"
+                    )
             manifest.finish_load(
                 conn,
                 load_id,
-                rows_loaded=encoder.rows,
+                rows_loaded=encoder.rows - result.rows_forgotten,
                 rows_rejected=encoder.rejected,
+                rows_forgotten=result.rows_forgotten,
                 message=result.message,
             )
         finally:
             spool.close()
     result.status = "loaded"
     result.load_id = load_id
-    result.rows_loaded = encoder.rows
+    result.rows_loaded = encoder.rows - result.rows_forgotten
     result.rows_rejected = encoder.rejected
     result.row_errors = spool.examples

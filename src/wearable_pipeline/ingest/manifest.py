@@ -95,15 +95,17 @@ def finish_load(
     *,
     rows_loaded: int,
     rows_rejected: int,
+    rows_forgotten: int = 0,
     message: str | None = None,
 ) -> None:
     """Record the counts and timings of a load (and a note about it), just before its commit."""
     conn.execute(
-        "update ops.file_loads set rows_loaded = %s, rows_rejected = %s, message = %s,"
+        "update ops.file_loads set rows_loaded = %s, rows_rejected = %s, rows_forgotten = %s,"
+        " message = %s,"
         " finished_at = clock_timestamp(),"
         " duration_ms = extract(epoch from clock_timestamp() - started_at) * 1000"
         " where load_id = %s",
-        [rows_loaded, rows_rejected, _text(message), load_id],
+        [rows_loaded, rows_rejected, rows_forgotten, _text(message), load_id],
     )
 
 

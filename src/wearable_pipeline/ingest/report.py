@@ -33,6 +33,7 @@ class FileResult:
     target_table: str | None = None
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_forgotten: int = 0
     error: str | None = None
     message: str | None = None
     load_id: int | None = None

@@ -1,0 +1,1 @@
+"""Consent: removing a participant who withdraws it (`wearable forget`)."""
