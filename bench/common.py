@@ -11,6 +11,8 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -68,3 +70,47 @@ def scratch_database(server_url: str, label: str = "bench") -> Iterator[str]:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )
+
+
+def split_by_date(source: Path, early: Path, late: Path, last_early_day: date) -> None:
+    """Rows of a Fitbit export file dated up to `last_early_day` (the date or time in its
+    second column, `M/D/YYYY …`) into `early`, the rest into `late`, both with the header:
+    the data there at first, and what arrives later as new loads."""
+    with (
+        source.open("rb") as rows,
+        early.open("wb") as early_out,
+        late.open("wb") as late_out,
+    ):
+        header = rows.readline()
+        early_out.write(header)
+        late_out.write(header)
+        for line in rows:
+            month, day, year = line.split(b",", 2)[1].split(b" ")[0].split(b"/")
+            when = date(int(year), int(month), int(day))
+            (early_out if when <= last_early_day else late_out).write(line)
+
+
+def generated_export(
+    out_dir: Path, *, users: int, days: int, extra_days: int, seed: int, include: list[str]
+) -> tuple[Path, Path]:
+    """A generated Fitbit export of `days + extra_days` days split into `base/` (the first
+    `days`) and `increment/` (the rest, for a benchmark's incremental run)."""
+    from wearable_pipeline.synth import generate_csv_files, synthetic_dates
+
+    generated = out_dir / "generated"
+    files = generate_csv_files(
+        generated,
+        users=users,
+        days=days + extra_days,
+        seed=seed,
+        include=include,
+        progress=True,
+    )
+    last_base_day = synthetic_dates(days)[-1]
+    base, increment = out_dir / "base", out_dir / "increment"
+    for folder in (base, increment):
+        folder.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        split_by_date(file.path, base / file.path.name, increment / file.path.name, last_base_day)
+        file.path.unlink()
+    return base, increment

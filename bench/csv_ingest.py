@@ -33,7 +33,7 @@ import psycopg
 from common import scratch_database, scratch_server
 
 from wearable_pipeline.db import embedded
-from wearable_pipeline.synth import generate_csv
+from wearable_pipeline.synth import generate_csv_files
 
 _CHILD = """
 import json, sys, time
@@ -54,12 +54,24 @@ print(json.dumps({"status": result.status, "rows": result.rows_loaded, "seconds"
 
 
 def _generate(folder: Path, rows: int) -> Path:
-    users = max(1, rows // 1000)
+    """A Fitbit-format dailyActivity file of `rows` rows: a generated export's activity file
+    (1,000 users x 100 days) written over and over - a big file is what the benchmark needs,
+    and generating a million realistic user-days takes minutes."""
     started = time.perf_counter()
-    activity, _ = generate_csv(folder, users=users, days=rows // users, seed=2016)
-    size_mb = activity.stat().st_size / 1e6
+    written = generate_csv_files(
+        folder / "generated", users=1000, days=100, seed=2016, include=["daily"]
+    )
+    activity = next(f.path for f in written if f.source_format == "fitbit_daily_activity")
+    header, *lines = activity.read_bytes().splitlines(keepends=True)
+    path = folder / activity.name
+    with path.open("wb") as out:
+        out.write(header)
+        for start in range(0, rows, len(lines)):
+            out.write(b"".join(lines[: rows - start]))
+    shutil.rmtree(folder / "generated")
+    size_mb = path.stat().st_size / 1e6
     print(f"generated {rows:,} rows ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s")
-    return activity
+    return path
 
 
 def _fresh_tables(url: str) -> None:

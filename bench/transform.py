@@ -31,7 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -39,13 +39,12 @@ from typing import Any
 import psycopg
 
 # Run as `python bench/transform.py`: this folder is on sys.path.
-from common import scratch_database, scratch_server
+from common import generated_export, scratch_database, scratch_server
 from psycopg import sql
 
 from wearable_pipeline.config import PROJECT_ROOT, Settings, disable_telemetry
 from wearable_pipeline.events.store import copy_events
 from wearable_pipeline.ingest.loader import ingest_paths
-from wearable_pipeline.synth import synthetic_dates
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "transform.json"
@@ -90,7 +89,14 @@ def _run(url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
 
     extra_days = max(1, round(args.days * args.increment))
     started = time.perf_counter()
-    base, increment = _write_csvs(work / "data", args, extra_days)
+    base, increment = generated_export(
+        work / "data",
+        users=args.users,
+        days=args.days,
+        extra_days=extra_days,
+        seed=args.seed,
+        include=["daily", "hourly"],
+    )
     figures["csv_generate_s"] = round(time.perf_counter() - started, 1)
 
     started = time.perf_counter()
@@ -186,47 +192,6 @@ def _slowest(result: DbtResult, count: int = 6) -> list[str]:
 
 
 # -- data ---------------------------------------------------------------------------------------
-
-
-def _write_csvs(out_dir: Path, args: argparse.Namespace, extra_days: int) -> tuple[Path, Path]:
-    """The daily and hourly files of `args.days + extra_days` days, split by date into the
-    data there at first (`base/`) and the new days that arrive later (`increment/`)."""
-    from wearable_pipeline.synth import generate_csv_files
-
-    generated = out_dir / "generated"
-    files = generate_csv_files(
-        generated,
-        users=args.users,
-        days=args.days + extra_days,
-        seed=args.seed,
-        include=["daily", "hourly"],
-        progress=True,
-    )
-    last_base_day = synthetic_dates(args.days)[-1]
-    base, increment = out_dir / "base", out_dir / "increment"
-    for folder in (base, increment):
-        folder.mkdir(parents=True, exist_ok=True)
-    for file in files:
-        _split_by_date(file.path, base / file.path.name, increment / file.path.name, last_base_day)
-        file.path.unlink()
-    return base, increment
-
-
-def _split_by_date(source: Path, early: Path, late: Path, last_early_day: date) -> None:
-    """Rows dated up to `last_early_day` (the Fitbit date or time in the second column) into
-    `early`, the rest into `late`, both with the header."""
-    with (
-        source.open("rb") as rows,
-        early.open("wb") as early_out,
-        late.open("wb") as late_out,
-    ):
-        header = rows.readline()
-        early_out.write(header)
-        late_out.write(header)
-        for line in rows:
-            month, day, year = line.split(b",", 2)[1].split(b" ")[0].split(b"/")
-            when = date(int(year), int(month), int(day))
-            (early_out if when <= last_early_day else late_out).write(line)
 
 
 def _load_csvs(url: str, folder: Path, drop_dir: Path) -> int:

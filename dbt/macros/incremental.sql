@@ -26,8 +26,9 @@
     {{ return(adapter.dispatch('write_id', 'wearable')()) }}
 {%- endmacro %}
 
+{#- A scalar subquery: evaluated once per statement, not once per row. -#}
 {% macro postgres__write_id() -%}
-    cast(cast(pg_current_xact_id() as text) as bigint)
+    (select cast(cast(pg_current_xact_id() as text) as bigint))
 {%- endmacro %}
 
 {% macro default__write_id() -%}

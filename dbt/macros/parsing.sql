@@ -63,11 +63,12 @@
 {%- endmacro %}
 
 {#- A whole number that fits an integer, rounding `12.0`-style decimals, else null. Plain
-    digits take a fast path: intraday files hold tens of millions of them. -#}
+    digits take a fast path (length, then a simple pattern): intraday files hold tens of
+    millions of them. -#}
 {% macro to_integer(column) -%}
     case
-        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{1,9}$') }}
-            then cast(trim({{ column }}) as {{ dbt.type_int() }})
+        when length({{ column }}) between 1 and 9 and {{ matches(column, '^[0-9]+$') }}
+            then cast({{ column }} as {{ dbt.type_int() }})
         when abs({{ to_numeric(column) }}) < 2147483647.5
             then cast(round({{ to_numeric(column) }}) as {{ dbt.type_int() }})
     end
@@ -76,8 +77,8 @@
 {#- A whole number that fits a bigint (counts without an upper bound), else null. -#}
 {% macro to_bigint(column) -%}
     case
-        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{1,18}$') }}
-            then cast(trim({{ column }}) as {{ dbt.type_bigint() }})
+        when length({{ column }}) between 1 and 18 and {{ matches(column, '^[0-9]+$') }}
+            then cast({{ column }} as {{ dbt.type_bigint() }})
         when abs({{ to_numeric(column) }}) < 9223372036854775807
             then cast(round({{ to_numeric(column) }}) as {{ dbt.type_bigint() }})
     end
@@ -102,18 +103,18 @@
 
 {% macro postgres__parse_fitbit_date(column) -%}
     case
-        when trim({{ column }}) ~ '^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}( |$)'
+        when split_part(split_part(trim({{ column }}), ' ', 1), '/', 4) = ''
             and pg_input_is_valid({{ _fitbit_iso_date('trim(' ~ column ~ ')') }}, 'date')
             then cast({{ _fitbit_iso_date('trim(' ~ column ~ ')') }} as date)
     end
 {%- endmacro %}
 
-{#- `4/12/2016 …` → `2016-4-12`, with split_part: a regular expression with groups costs
-    PostgreSQL ~25 µs a value. -#}
+{#- `4/12/2016 …` → `2016-4-12`, with split_part: a regular expression costs PostgreSQL
+    several times more per value (~25 µs with groups). -#}
 {% macro _fitbit_iso_date(text) -%}
-    concat_ws('-',
-        split_part(split_part({{ text }}, ' ', 1), '/', 3),
-        split_part({{ text }}, '/', 1),
+    concat(
+        split_part(split_part({{ text }}, ' ', 1), '/', 3), '-',
+        split_part({{ text }}, '/', 1), '-',
         split_part({{ text }}, '/', 2)
     )
 {%- endmacro %}
@@ -125,9 +126,10 @@
 {#-
     Fitbit/Fitabase local times on a 12-hour clock: `4/12/2016 1:05:00 PM` → 2016-04-12
     13:05:00 (a timestamp without time zone: Fitbit writes the wearer's wall-clock time).
-    Anything else - `13/45/2016 99:00:00 PM`, a 24-hour time - is null. PostgreSQL checks it
-    as an ISO timestamp built with split_part: regular expressions cost several times more
-    per value, and the minute and heart-rate files hold tens of millions of them.
+    Anything else - `13/45/2016 99:00:00 PM`, a 24-hour time - is null. PostgreSQL checks the
+    value as an ISO timestamp built with split_part (no DateStyle can swap day and month, and
+    regular expressions cost several times more per value: the minute and heart-rate files
+    hold tens of millions), then reads it with to_timestamp, which would raise on bad input.
 -#}
 {% macro parse_fitbit_timestamp(column) -%}
     {{ return(adapter.dispatch('parse_fitbit_timestamp', 'wearable')(column)) }}
@@ -136,9 +138,10 @@
 {% macro postgres__parse_fitbit_timestamp(column) -%}
     case
         when split_part({{ column }}, ' ', 4) = ''
-            and upper(split_part({{ column }}, ' ', 3)) in ('AM', 'PM')
+            and split_part({{ column }}, ' ', 3) in ('AM', 'PM', 'am', 'pm')
+            and split_part(split_part({{ column }}, ' ', 2), ':', 1) not in ('0', '00')
             and pg_input_is_valid({{ _fitbit_iso_timestamp(column) }}, 'timestamp')
-            then cast({{ _fitbit_iso_timestamp(column) }} as timestamp)
+            then cast(to_timestamp({{ column }}, 'MM/DD/YYYY HH12:MI:SS AM') as timestamp)
     end
 {%- endmacro %}
 

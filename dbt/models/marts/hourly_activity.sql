@@ -42,7 +42,6 @@ unioned as (
             'load_id': dbt.type_bigint(),
             'source_row_number': dbt.type_bigint(),
             'activity_hour': dbt.type_timestamp(),
-            'activity_date': 'date',
             'steps': dbt.type_int(),
             'calories_kcal': dbt.type_int(),
             'total_intensity': dbt.type_int(),
@@ -98,7 +97,6 @@ hourly as (
     select
         user_id,
         activity_hour,
-        max(activity_date) as activity_date,
         max(steps) as steps,
         max(calories_kcal) as calories_kcal,
         max(total_intensity) as total_intensity,
@@ -117,7 +115,7 @@ final as (
 
         -- times
         cast(activity_hour as {{ dbt.type_timestamp() }}) as activity_hour,
-        cast(activity_date as date) as activity_date,
+        cast(activity_hour as date) as activity_date,
 
         -- activity
         cast(steps as {{ dbt.type_int() }}) as steps,

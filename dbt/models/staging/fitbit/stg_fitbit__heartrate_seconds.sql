@@ -44,7 +44,7 @@ checked as (
         load_id,
         source_row_number,
         sampled_at,
-        cast(sampled_at as date) as activity_date,
+        {{ parse_fitbit_date('sampled_at_text') }} as activity_date,
         bpm,
         {{ parse_errors([
             ('Time', 'sampled_at_text', 'sampled_at'),

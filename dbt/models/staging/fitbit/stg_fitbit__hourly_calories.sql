@@ -55,7 +55,6 @@ checked as (
         load_id,
         source_row_number,
         activity_hour,
-        cast(activity_hour as date) as activity_date,
         calories_kcal,
         -- not in this file: null, so the model has its entity's whole shape
         cast(null as {{ dbt.type_int() }}) as steps,

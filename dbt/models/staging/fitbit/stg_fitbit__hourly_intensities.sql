@@ -58,7 +58,6 @@ checked as (
         load_id,
         source_row_number,
         activity_hour,
-        cast(activity_hour as date) as activity_date,
         total_intensity,
         average_intensity,
         -- not in this file: null, so the model has its entity's whole shape

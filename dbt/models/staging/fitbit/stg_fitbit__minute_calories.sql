@@ -43,7 +43,7 @@ checked as (
         load_id,
         source_row_number,
         activity_minute,
-        cast(activity_minute as date) as activity_date,
+        {{ parse_fitbit_date('activity_minute_text') }} as activity_date,
         calories_kcal,
         -- not in this file: null, so the model has its entity's whole shape
         cast(null as {{ dbt.type_int() }}) as steps,

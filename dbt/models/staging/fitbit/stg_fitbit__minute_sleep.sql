@@ -46,7 +46,7 @@ checked as (
         source_row_number,
         log_id,
         {{ dbt.date_trunc('minute', 'sampled_at') }} as sleep_minute,
-        cast(sampled_at as date) as activity_date,
+        {{ parse_fitbit_date('sampled_at_text') }} as activity_date,
         sleep_state,
         {{ parse_errors([
             ('date', 'sampled_at_text', 'sampled_at'),

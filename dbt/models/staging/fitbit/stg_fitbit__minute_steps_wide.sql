@@ -62,7 +62,7 @@ checked as (
         load_id,
         source_row_number,
         {{ dbt.dateadd('minute', 'minute_offset', 'activity_hour') }} as activity_minute,
-        cast(activity_hour as date) as activity_date,
+        {{ parse_fitbit_date('activity_hour_text') }} as activity_date,
         steps,
         -- not in this file: null, so the model has its entity's whole shape
         cast(null as {{ decimal_type() }}) as calories_kcal,
