@@ -143,7 +143,7 @@ newest as (
 
 ),
 
-checked as {{ inlined() }} (
+checked as (
 
     select
         newest.*,

@@ -88,8 +88,9 @@ checked as (
 
         -- daily heart rate (no resting value in this file)
         mean_bpm,
-        cast(round(min_bpm_value) as {{ dbt.type_int() }}) as min_bpm,
-        cast(round(max_bpm_value) as {{ dbt.type_int() }}) as max_bpm,
+        -- whole beats, rounded outwards so the day's mean stays between them
+        cast(floor(min_bpm_value) as {{ dbt.type_int() }}) as min_bpm,
+        cast(ceil(max_bpm_value) as {{ dbt.type_int() }}) as max_bpm,
         cast(null as {{ decimal_type() }}) as resting_bpm,
 
         -- body: the day's average weight
