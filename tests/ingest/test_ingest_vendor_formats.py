@@ -128,6 +128,7 @@ def test_an_ambiguous_header_under_another_name_is_unrecognised(
     path = write(drop, "anna/daily_values.csv", "date,value\n2024-02-03,7200\n")
     (result,) = ingest_paths(database_url, [path], drop_dir=drop).files
     assert result.status == "unrecognised"
+    assert "withings_aggregates_steps (date, value; file aggregates_steps*.csv)" in result.error
     gz = drop / "anna" / "aggregates_steps.csv.gz"
     gz.write_bytes(gzip.compress(b"date,value\n2024-02-03,7200\n"))
     (result,) = ingest_paths(database_url, [gz], drop_dir=drop).files

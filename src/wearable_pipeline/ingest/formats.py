@@ -372,8 +372,14 @@ def formats_by_table(formats: Sequence[SourceFormat] = FORMATS) -> dict[str, lis
 
 
 def describe_formats(formats: Sequence[SourceFormat] = FORMATS) -> str:
-    """One line per known format, for messages about unrecognised files."""
-    return "; ".join(f"{fmt.name} ({', '.join(fmt.signature)})" for fmt in formats)
+    """One line per known format, for messages about unrecognised files (with the file-name
+    pattern of the few formats that need one)."""
+    return "; ".join(
+        f"{fmt.name} ({', '.join(fmt.signature)}"
+        + (f"; file {fmt.file_name_pattern}" if fmt.file_name_pattern else "")
+        + ")"
+        for fmt in formats
+    )
 
 
 @dataclass(frozen=True)
