@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.pipeline import configure_prefect, stop_temporary_prefect_server
+from wearable_pipeline.orchestration.runner import configure_prefect, stop_temporary_prefect_server
 
 # Prefect reads its settings when first imported: give it a private home before any test
 # module imports the flow, so tests never touch ~/.prefect or the project's .wearable/.

@@ -20,7 +20,7 @@ import pytest
 from wearable_pipeline.config import Settings
 from wearable_pipeline.events.generator import generate_events, post_events
 from wearable_pipeline.events.server_process import EventApiProcess
-from wearable_pipeline.pipeline import RunOptions, run_pipeline
+from wearable_pipeline.orchestration.runner import RunOptions, run_pipeline
 
 FITBIT = Path(__file__).parents[1] / "fixtures" / "fitbit"
 EVENT_USERS, EVENT_DAYS, EVENT_SEED = 5, 3, 7

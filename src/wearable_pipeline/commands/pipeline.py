@@ -13,7 +13,7 @@ from rich.table import Table
 from wearable_pipeline.commands.common import console, database_url, err_console, fail
 from wearable_pipeline.config import get_settings
 from wearable_pipeline.db.connection import connect
-from wearable_pipeline.runs import PipelineRun
+from wearable_pipeline.orchestration.run_records import PipelineRun
 
 
 def run(
@@ -36,7 +36,7 @@ def run(
 
     Exit status 0 when the run succeeded, 1 when any step failed (failing dbt tests are named).
     """
-    from wearable_pipeline.pipeline import RunOptions, run_pipeline
+    from wearable_pipeline.orchestration.runner import RunOptions, run_pipeline
 
     settings = get_settings()
     database_url(settings)  # fail early and clearly when the database is unreachable
@@ -75,7 +75,7 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List recent pipeline runs (from ops.pipeline_runs), newest first."""
-    from wearable_pipeline.runs import recent_runs
+    from wearable_pipeline.orchestration.run_records import recent_runs
 
     with connect(database_url()) as conn:
         records = recent_runs(conn, limit)
@@ -121,7 +121,7 @@ def demo(
     Safe to run again: the same seed produces the same files and events, so a second run loads
     nothing twice (files are skipped, events deduplicated).
     """
-    from wearable_pipeline.demo import DemoConfig, DemoError, run_demo
+    from wearable_pipeline.orchestration.demo import DemoConfig, DemoError, run_demo
 
     try:
         result = run_demo(get_settings(), DemoConfig(users=users, days=days, seed=seed), console)

@@ -26,7 +26,7 @@ from wearable_pipeline.db.connection import (
 from wearable_pipeline.db.embedded import EmbeddedServerError
 from wearable_pipeline.db.migrate import MigrationError, migrate
 from wearable_pipeline.events.server_process import ApiStartError, EventApiProcess
-from wearable_pipeline.pipeline import PipelineOutcome, RunOptions, run_pipeline
+from wearable_pipeline.orchestration.runner import PipelineOutcome, RunOptions, run_pipeline
 
 
 class DemoError(RuntimeError):

@@ -16,7 +16,7 @@ from typing import Any
 from wearable_pipeline.config import Settings, disable_telemetry
 from wearable_pipeline.db.connection import connect, resolve_database_url
 from wearable_pipeline.db.migrate import migrate
-from wearable_pipeline.runs import PipelineRun, RunRecorder
+from wearable_pipeline.orchestration.run_records import PipelineRun, RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,8 @@ def run_pipeline(
         migrate(conn)  # so the run can be recorded; the flow's own migrate step is then a no-op
     recorder = RunRecorder.start(database_url, options.as_json())
 
-    from wearable_pipeline import flow  # after configure_prefect: Prefect reads env on import
+    # after configure_prefect: Prefect reads env on import
+    from wearable_pipeline.orchestration import flow
 
     # Without explicit paths the data folder is ingested; a missing data folder means
     # "no drops yet", not a failed load.

@@ -5,7 +5,7 @@ when the database is unreachable (a retry can help); a failing dbt test never re
 will not change between attempts) and fails the flow. Every step writes its duration and counts
 to `ops.pipeline_runs` as soon as it finishes.
 
-Import this module only after `wearable_pipeline.pipeline.configure_prefect()` has set Prefect's
+Import this module only after `orchestration.runner.configure_prefect()` has set Prefect's
 environment (home folder, telemetry off): Prefect reads its settings at import time.
 """
 
@@ -25,7 +25,7 @@ from prefect.runtime import flow_run
 from wearable_pipeline.config import get_settings
 from wearable_pipeline.db.connection import DatabaseUnavailableError, connect
 from wearable_pipeline.db.migrate import migrate
-from wearable_pipeline.runs import RunRecorder
+from wearable_pipeline.orchestration.run_records import RunRecorder
 
 T = TypeVar("T")
 
