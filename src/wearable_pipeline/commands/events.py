@@ -34,6 +34,8 @@ def serve(
     """Run the event API (uvicorn) until Ctrl-C / SIGTERM, which finish in-flight requests."""
     import uvicorn
 
+    from wearable_pipeline.orchestration import processes
+
     settings = get_settings()
     # Resolve once here (starting the embedded server if that is the configuration); the
     # workers inherit the resolved URL.
@@ -45,16 +47,19 @@ def serve(
     # closes), then restores these handlers and re-raises the signal: exit 0 / 130, not -15.
     signal.signal(signal.SIGTERM, _exit_with(0))
     signal.signal(signal.SIGINT, _exit_with(130))
-    uvicorn.run(
-        "wearable_pipeline.events.api:app_from_env",
-        factory=True,
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        workers=workers,
-        log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
-        access_log=False,  # one line per request comes from the app itself
-        timeout_graceful_shutdown=10,
-    )
+    host, port = host or settings.api_host, port or settings.api_port
+    # listed for `wearable stop` while it runs
+    with processes.recorded(settings.home, "api", f"http://{host}:{port}"):
+        uvicorn.run(
+            "wearable_pipeline.events.api:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
+            access_log=False,  # one line per request comes from the app itself
+            timeout_graceful_shutdown=10,
+        )
 
 
 def _serving_database_url(settings: Settings) -> str:
