@@ -177,9 +177,9 @@ def _print_run(record: PipelineRun, flow_run_url: str | None) -> None:
     table.add_row("tests failed", str(record.tests_failed))
     if record.error:
         table.add_row("error", record.error)
-    if flow_run_url:
-        table.add_row("Prefect UI", flow_run_url)
     console.print(table)
+    if flow_run_url:
+        console.print(f"Prefect UI: {flow_run_url}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -139,6 +139,7 @@ def _report_run(paths: list[Path], outcome: PipelineOutcome) -> None:
         f"{run.rows_ingested:,} rows, {run.models_built} models, {run.tests_passed} tests passed"
         + (f" — {outcome.flow_run_url}" if outcome.flow_run_url else ""),
         highlight=False,
+        soft_wrap=True,
     )
     if not outcome.succeeded:
         err_console.print(f"[red]run failed:[/] {run.error}", highlight=False)

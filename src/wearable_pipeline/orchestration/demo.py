@@ -121,7 +121,9 @@ def run_demo(
     mark = "[green]✓[/]" if result.outcome.succeeded else "[red]✗[/]"
     console.print(f"{mark} pipeline run {result.outcome.run.status}")
     if result.outcome.flow_run_url:
-        console.print(f"  Prefect UI: {result.outcome.flow_run_url}", highlight=False)
+        console.print(
+            f"  Prefect UI: {result.outcome.flow_run_url}", highlight=False, soft_wrap=True
+        )
     print_summary(console, database_url, result)
     return result
 
