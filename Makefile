@@ -31,8 +31,8 @@ venv: $(BIN)/python ## Create the virtual environment in .venv
 $(INSTALL_STAMP): $(BIN)/python pyproject.toml requirements.txt
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check \
 			"$$(grep -E '^uv==' requirements.txt)"; then \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt && \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e '.[test,bench]'; \
+		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python -r requirements.txt && \
+		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python --no-deps -e '.[test,bench]'; \
 	else \
 		echo "uv could not be installed: installing with pip (slower)"; \
 		$(BIN)/python -m pip install --quiet -r requirements.txt && \
