@@ -140,6 +140,7 @@ def demo(
     from wearable_pipeline.orchestration.demo import DemoConfig, DemoError, run_demo
 
     settings = get_settings()
+    start_prefect_server(settings)  # in the background: its first start takes a while
     with console.status("starting the database…"):
         url = database_url(settings)
     try:
