@@ -168,7 +168,13 @@ def _print_run(record: PipelineRun, flow_run_url: str | None) -> None:
     table.add_column("")
     table.add_row("status", _status_markup(record.status))
     table.add_row("duration", f"{record.duration_s:.1f} s" if record.duration_s else "-")
-    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in record.step_durations.items())
+    # in the flow's order (the database returns them in its own)
+    order = ("migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test")
+    durations = sorted(
+        record.step_durations.items(),
+        key=lambda item: order.index(item[0]) if item[0] in order else len(order),
+    )
+    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in durations)
     table.add_row("steps", steps or "-")
     table.add_row("files loaded", str(record.files_loaded))
     table.add_row("files rejected", str(record.files_rejected))

@@ -59,6 +59,7 @@ def schedule(
         f"serving [bold]wearable_pipeline/{name}[/] on {spec.describe()}; "
         f"runs and the schedule: {prefect.ui_url}/deployments — Ctrl-C stops",
         highlight=False,
+        soft_wrap=True,
     )
     with processes.recorded(settings.home, "schedule", spec.describe()):
         schedule.serve(spec, options)
@@ -90,7 +91,9 @@ def watch(
     has settled. Each run shows in the Prefect UI and in `wearable runs`.
     """
     from wearable_pipeline.orchestration import processes
-    from wearable_pipeline.orchestration.runner import RunOptions
+    from wearable_pipeline.orchestration.prefect_env import PrefectConfigurationError
+    from wearable_pipeline.orchestration.prefect_server import PrefectServerError
+    from wearable_pipeline.orchestration.runner import PipelineNotStarted, RunOptions
     from wearable_pipeline.orchestration.watch import StopRequests, WatchConfig, watch_folder
 
     settings = get_settings()
@@ -109,12 +112,17 @@ def watch(
     console.print(
         f"watching {folder} (settle {settle:g} s); runs: {prefect.ui_url}/runs — Ctrl-C stops",
         highlight=False,
+        soft_wrap=True,
     )
     with processes.recorded(settings.home, "watch", str(folder)):
         try:
             watch_folder(settings, config, _report_run, stop)
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except (PipelineNotStarted, PrefectServerError, PrefectConfigurationError) as exc:
+            # Without its database or Prefect the watcher cannot record runs: stop loudly;
+            # restarted, it catches up on the files that landed meanwhile.
+            raise fail(f"{exc}; stopped watching (restart to catch up)") from exc
     console.print("stopped watching")
 
 

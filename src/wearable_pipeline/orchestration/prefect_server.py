@@ -130,7 +130,7 @@ def start(home: Path, *, port: int | None = None) -> ServerProcess:
         running = _running_process(folder)
         if running is not None:
             return running
-        return _spawn(folder, port or _free_port())
+        return _spawn(folder, port or _previous_port(folder) or _free_port())
 
 
 def wait_until_healthy(home: Path, process: ServerProcess, timeout: float = 120.0) -> None:
@@ -160,7 +160,6 @@ def stop(home: Path, timeout: float = 20.0) -> bool:
         return False
     with _locked(folder):
         process = _running_process(folder)
-        (folder / _STATE_FILE).unlink(missing_ok=True)
         if process is None:
             return False
         _terminate(process, timeout)
@@ -197,6 +196,21 @@ def _spawn(folder: Path, port: int) -> ServerProcess:
     process = ServerProcess(pid=child.pid, port=port, create_time=create_time)
     (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
     return process
+
+
+def _previous_port(folder: Path) -> int | None:
+    """The port the last server here used, if it is free: a restarted server keeps its
+    address (bookmarks of the UI, processes that already talk to it)."""
+    try:
+        port = int(json.loads((folder / _STATE_FILE).read_text())["port"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return None
+    return port
 
 
 def _prefect_command() -> list[str]:
