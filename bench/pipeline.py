@@ -122,8 +122,10 @@ def _timed_run(
 
     steps = {step: float(record["step_durations"].get(step, 0.0)) for step in STEPS}
     outside_steps_s = wall_s - sum(steps.values())
-    # the seed step starts dbt cold; run and test reuse it warm
-    dbt_fixed_s = dbt_cold_s + 2 * dbt_warm_s
+    # Server up: the seed step starts dbt cold, run and test reuse it warm. Server starting:
+    # the run imports and parses dbt while it waits (inside "outside the steps"), so all
+    # three steps start dbt warm.
+    dbt_fixed_s = (dbt_cold_s if server_was_up else dbt_warm_s) + 2 * dbt_warm_s
     return {
         "prefect_server_was_up": server_was_up,
         "csv_rows": raw_rows,
@@ -134,6 +136,7 @@ def _timed_run(
         "outside_steps_s": round(outside_steps_s, 2),
         "dbt_noop_cold_s": round(dbt_cold_s, 2),
         "dbt_noop_warm_s": round(dbt_warm_s, 2),
+        "dbt_fixed_s": round(dbt_fixed_s, 2),
         "fixed_s": round(outside_steps_s + dbt_fixed_s, 2),
         "fixed_share": round((outside_steps_s + dbt_fixed_s) / wall_s, 3),
         "models_built": record["models_built"],
@@ -186,11 +189,12 @@ def print_scale(figures: dict[str, Any]) -> None:
             f" {warm_s:8.2f}s {warm_s / warm['wall_s']:7.1%}"
         )
     for label, run in (("cold (server starts)", cold), ("warm (server up)", warm)):
-        dbt_fixed = run["dbt_noop_cold_s"] + 2 * run["dbt_noop_warm_s"]
+        seed = "cold" if run["prefect_server_was_up"] else "warm: dbt warmed while waiting"
         print(
             f"  fixed, {label:<21} {run['fixed_s']:5.1f} s = {run['fixed_share']:6.1%} of the run"
-            f"  (process + Prefect {run['outside_steps_s']:.1f} s, dbt start-up {dbt_fixed:.1f} s:"
-            f" cold {run['dbt_noop_cold_s']:.1f} s + 2 × warm {run['dbt_noop_warm_s']:.2f} s)"
+            f"  (process + Prefect {run['outside_steps_s']:.1f} s, dbt start-up"
+            f" {run['dbt_fixed_s']:.1f} s: seed {seed}; a dbt invocation with nothing to do"
+            f" takes {run['dbt_noop_cold_s']:.1f} s cold, {run['dbt_noop_warm_s']:.2f} s warm)"
         )
     met = warm["fixed_s"] <= TARGET_FIXED_S and warm["fixed_share"] <= TARGET_FIXED_SHARE
     print(
