@@ -2,10 +2,15 @@
 
 Prefect reads its settings when first imported, and collecting the tests imports the flow, so
 the session's server address is fixed here, at import: a private WEARABLE_HOME (whose
-`prefect/` folder holds the server's state) and a free port. The server itself starts (about
-15 s) only when the first test that needs it asks for `prefect_server`, and stops at the end.
-Tests in this process reach it through PREFECT_API_URL; the CLI processes they start can use
-it either that way or as the resident server of `prefect_server.home`.
+`prefect/` folder holds the server's state) and a free port. The server starts in the
+background right away (its first start takes ~15 s, which the other test folders overlap),
+`prefect_server` waits until it answers, and it stops when the session ends. Tests in this
+process reach it through PREFECT_API_URL; the CLI processes they start can use it either that
+way or as the resident server of `prefect_server.home`.
+
+Pipeline runs parse the dbt project. dbt re-parses all of it when the connection changes, so
+`fresh_database_url` here gives every test a fresh database under one name, and dbt's
+artefacts go to one temporary folder (DBT_TARGET_PATH), never the project's dbt/target.
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ import os
 import shutil
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from wearable_pipeline.config import TELEMETRY_OFF
+from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.orchestration import prefect_server as resident
 
 
@@ -41,8 +51,16 @@ os.environ.update(
         "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
         # scheduled runs are picked up within a second or two, not Prefect's default 10 s
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "DBT_TARGET_PATH": str(_HOME / "dbt-target"),
     }
 )
+resident.start(_HOME, port=_PORT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the session's server even when no test asked for it."""
+    resident.stop(_HOME)
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -57,9 +75,25 @@ class PrefectServer:
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[PrefectServer]:
+def prefect_server() -> PrefectServer:
     api_url = resident.ensure_running(_HOME, port=_PORT)
     assert api_url == _API_URL
-    yield PrefectServer(_HOME, api_url)
-    resident.stop(_HOME)
-    shutil.rmtree(_HOME, ignore_errors=True)
+    return PrefectServer(_HOME, api_url)
+
+
+_RUN_DATABASE = f"t_flow_runs_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def fresh_database_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, migrated database for one test, named alike for every test (see above)."""
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(_RUN_DATABASE)))
+    url = make_conninfo(**(conninfo_to_dict(pg_admin_url) | {"dbname": _RUN_DATABASE}))
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("drop database {} with (force)").format(sql.Identifier(_RUN_DATABASE))
+        )

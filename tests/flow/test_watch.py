@@ -19,7 +19,7 @@ from .helpers import FITBIT, WEARABLE, copy_fixture, finished_runs, stop_process
 if TYPE_CHECKING:
     from .conftest import PrefectServer
 
-SETTLE_S = 2.0
+SETTLE_S = 1.5
 
 
 @pytest.mark.parametrize(
@@ -100,8 +100,8 @@ def test_watch_runs_once_per_drop_and_never_on_a_half_written_file(
             180,
             "the second run",
         )
-        # Long enough for a stray third run to have started and finished.
-        time.sleep(SETTLE_S + 3)
+        # Long enough for a stray third run to have been noticed (debounce + settle).
+        time.sleep(SETTLE_S + 2)
         assert len(finished_runs(fresh_database_url)) == 2
     finally:
         out, err = stop_process(watcher)
@@ -121,7 +121,7 @@ def test_watch_runs_once_per_drop_and_never_on_a_half_written_file(
     assert not any(p.pid == watcher.pid for p in processes.running(home))
 
 
-def _write_slowly(source: Path, target: Path, chunks: int = 6, pause: float = 0.6) -> None:
+def _write_slowly(source: Path, target: Path, chunks: int = 6, pause: float = 0.5) -> None:
     """Copy `source` in chunks with pauses, as a slow upload or a copy over a network does."""
     data = source.read_bytes()
     size = len(data) // chunks + 1
