@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -58,7 +59,17 @@ resident.start(_HOME, port=_PORT)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Stop the session's server even when no test asked for it."""
+    """Stop the session's server even when no test asked for it.
+
+    First deliver the logs and events of this process's flow runs still queued for it, which
+    Prefect would otherwise try to send at exit, to a server gone by then.
+    """
+    if "prefect" in sys.modules:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogHandler
+
+        APILogHandler().flush()
+        EventsWorker.drain_all(timeout=10)
     resident.stop(_HOME)
     shutil.rmtree(_HOME, ignore_errors=True)
 
