@@ -67,7 +67,7 @@ def test_settling_waits_while_a_file_grows(tmp_path: Path) -> None:
     assert settled[path][0] == path.stat().st_size  # the size once complete
 
 
-def test_watch_runs_once_per_drop_and_never_on_a_half_written_file(
+def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigterm(
     fresh_database_url: str, tmp_path: Path, prefect_server: PrefectServer
 ) -> None:
     drop = tmp_path / "drop"
@@ -103,12 +103,22 @@ def test_watch_runs_once_per_drop_and_never_on_a_half_written_file(
         # Long enough for a stray third run to have been noticed (debounce + settle).
         time.sleep(SETTLE_S + 2)
         assert len(finished_runs(fresh_database_url)) == 2
+
+        # SIGTERM (a service manager's stop) during a run: the run finishes, then the watcher.
+        copy_fixture("dailyActivity_merged.csv", drop / "again")
+        wait_for(lambda: _running_runs(fresh_database_url), 120, "a third run to start")
     finally:
-        out, err = stop_process(watcher)
+        out, err = stop_process(watcher, timeout=180)
     assert watcher.returncode == 0, err[-3000:]
     assert "stopped watching" in out
+    assert "stopping after the current run" in err
+    with psycopg.connect(fresh_database_url) as conn:
+        last = conn.execute(
+            "select status, files_loaded from ops.pipeline_runs order by started_at desc limit 1"
+        ).fetchone()
+    assert last == ("succeeded", 0)  # the same content again: skipped, but a whole run
 
-    assert [(run[1], run[3], run[4]) for run in runs] == [
+    assert [(run[1], run[3], run[4]) for run in runs[:2]] == [
         ("succeeded", 1, 940),
         ("succeeded", 1, 413),
     ]
@@ -119,6 +129,12 @@ def test_watch_runs_once_per_drop_and_never_on_a_half_written_file(
         ).fetchall()
     assert loads == [("loaded", 413, 0)]  # loaded once, whole
     assert not any(p.pid == watcher.pid for p in processes.running(home))
+
+
+def _running_runs(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("select count(*) from ops.pipeline_runs where status = 'running'")
+        return int(row.fetchone()[0])
 
 
 def _write_slowly(source: Path, target: Path, chunks: int = 6, pause: float = 0.5) -> None:

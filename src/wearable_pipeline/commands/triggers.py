@@ -88,7 +88,8 @@ def watch(
     """Run the pipeline whenever CSV files land in FOLDER (new or changed), until Ctrl-C.
 
     One run at a time, on the files that landed; a file still being written waits until it
-    has settled. Each run shows in the Prefect UI and in `wearable runs`.
+    has settled. Each run shows in the Prefect UI and in `wearable runs`. Ctrl-C / SIGTERM
+    during a run stop the watcher once the run has finished.
     """
     from wearable_pipeline.orchestration import processes
     from wearable_pipeline.orchestration.prefect_env import PrefectConfigurationError
@@ -117,8 +118,6 @@ def watch(
     with processes.recorded(settings.home, "watch", str(folder)):
         try:
             watch_folder(settings, config, _report_run, stop)
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
         except (PipelineNotStarted, PrefectServerError, PrefectConfigurationError) as exc:
             # Without its database or Prefect the watcher cannot record runs: stop loudly;
             # restarted, it catches up on the files that landed meanwhile.

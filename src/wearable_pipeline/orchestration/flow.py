@@ -287,8 +287,11 @@ def wearable_pipeline(
         except (DataTestsFailed, FilesRejected) as exc:
             recorder.finish("failed", str(exc))
             raise
-        except BaseException as exc:  # an interrupted run (Ctrl-C, SIGTERM) is recorded too
+        except Exception as exc:
             recorder.finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        except BaseException as exc:  # Ctrl-C, or SIGTERM (which Prefect turns into one)
+            recorder.finish("failed", f"interrupted ({type(exc).__name__})")
             raise
         recorder.finish("succeeded")
     return {"run_id": str(recorder.run_id), "migrations": migrations, **summary}

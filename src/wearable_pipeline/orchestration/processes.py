@@ -66,8 +66,11 @@ def running(home: Path) -> list[RecordedProcess]:
     return alive
 
 
-def stop(process: RecordedProcess, timeout: float = 30.0) -> bool:
-    """SIGTERM, wait up to `timeout` for a clean exit, then SIGKILL. False if it had gone."""
+def stop(process: RecordedProcess, timeout: float = 120.0) -> bool:
+    """SIGTERM, wait up to `timeout` for a clean exit, then SIGKILL. False if it had gone.
+
+    The wait is long because a watcher finishes its current pipeline run before it exits.
+    """
     import psutil
 
     if not _alive(process):

@@ -7,8 +7,10 @@ happen one at a time in this process; changes that arrive during a run start one
 afterwards. Hidden and temporary files (`.name`, `*.part`, `*.tmp`, `*~`), which downloaders
 and copy tools write before renaming into place, are ignored until renamed.
 
-Stopping: the first Ctrl-C / SIGTERM stops the watcher at once when idle, or after the current
-run; a second one interrupts the run (it is recorded as failed).
+Stopping: Ctrl-C or SIGTERM stops the watcher at once when it is idle, and after the current
+run otherwise: a run is never cut half-way. (The run goes on in a worker thread, so the
+signal reaches the watcher rather than Prefect, which would turn it into an exception inside
+the run — one that dbt, running in the same process, swallows.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
@@ -53,18 +56,16 @@ def is_drop_file(path: Path) -> bool:
 
 
 class StopRequests:
-    """Signal handler: first signal asks to stop (after the current run), second aborts it."""
+    """Signal handler: stop watching, after the current run if one is going on."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
         self.running = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.running and self.event.is_set():
-            raise KeyboardInterrupt  # asked twice: abort the run now
-        self.event.set()
         if self.running:
-            log.warning("stopping after the current run (again to interrupt it)")
+            log.warning("stopping after the current run")
+        self.event.set()
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self)
@@ -88,8 +89,10 @@ def watch_folder(
 
     def run(paths: list[Path]) -> None:
         stop.running = True
+        options = replace(config.options, paths=paths)
         try:
-            outcome = run_pipeline(settings, replace(config.options, paths=paths))
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-run") as worker:
+                outcome = _wait(worker.submit(run_pipeline, settings, options))
         finally:
             stop.running = False
         on_run(paths, outcome)
@@ -120,6 +123,15 @@ def watch_folder(
             continue
         loaded.update(new)
         run(sorted(new))
+
+
+def _wait(running: Future[PipelineOutcome]) -> PipelineOutcome:
+    """The run's outcome, waiting in short slices: the main thread stays free for signals."""
+    while True:
+        try:
+            return running.result(timeout=0.2)
+        except TimeoutError:
+            continue
 
 
 def drop_files(paths: Iterable[Path]) -> list[Path]:
