@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wearable_pipeline.config import TELEMETRY_OFF, Settings, get_settings
-from wearable_pipeline.db.connection import connect, connection_parts, resolve_database_url
+from wearable_pipeline.db.connection import connection_parts, resolve_database_url
 
 # dbt's own statuses, grouped by what the pipeline needs to know.
 _TEST_RESOURCE_TYPES = frozenset({"test", "unit_test"})
