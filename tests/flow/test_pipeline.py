@@ -109,8 +109,17 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
         ).fetchone()
     assert steps == _expected_steps_per_user()
     assert asleep == _expected_minutes_asleep_per_user()
-    # Anonymous events (no user_id) have no user-day to land on.
-    assert events_per_user == dict(Counter(e["user_id"] for e in events if e.get("user_id")))
+    # Activity before sign-in counts for the user: the identify event of a signed-out session
+    # ties its anonymous id to the user (stitching, in stg_events).
+    signed_in_as = {
+        e["anonymous_id"]: e["user_id"]
+        for e in events
+        if e["event_name"] == "identify" and e.get("anonymous_id") and e.get("user_id")
+    }
+    assert signed_in_as  # the generator's signed-out sessions sign in part-way
+    owners = Counter(e.get("user_id") or signed_in_as.get(e.get("anonymous_id")) for e in events)
+    assert events_per_user == {user: count for user, count in owners.items() if user}
+    assert sum(events_per_user.values()) > sum(1 for e in events if e.get("user_id"))
     assert recorded == ("succeeded", 940 + 413)
 
     assert outcome.summary["tests"]["unit_tests"] == 0  # data tests only, unless asked

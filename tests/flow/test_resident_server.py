@@ -52,7 +52,7 @@ def test_two_runs_in_a_row_reuse_the_server_and_show_in_prefect_and_the_database
         started = time.perf_counter()
         completed = subprocess.run(
             # the dbt work kept small: this test is about the runs, not the models
-            [*WEARABLE, "run", "--skip-tests", "--select", "stg_daily_activity", "--json"],
+            [*WEARABLE, "run", "--skip-tests", "--select", "+stg_daily_activity", "--json"],
             env=env,
             capture_output=True,
             text=True,

@@ -32,7 +32,7 @@ def test_schedule_registers_a_cron_deployment_whose_runs_are_recorded(
     data_dir = tmp_path / "data"
     copy_fixture("sleepDay_merged.csv", data_dir / "fitbit")
     command = [*WEARABLE, "schedule", "--cron", "0 2 * * *", "--timezone", "Europe/Berlin"]
-    command += ["--name", name, "--skip-tests", "--select", "stg_sleep"]
+    command += ["--name", name, "--skip-tests", "--select", "+stg_sleep"]
     env = prefect_server.cli_env(DATABASE_URL=fresh_database_url, WEARABLE_DATA_DIR=str(data_dir))
     scheduler = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

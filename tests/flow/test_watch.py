@@ -73,7 +73,7 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
     drop = tmp_path / "drop"
     drop.mkdir()
     home = prefect_server.home
-    models = ["--select", "stg_daily_activity", "--select", "stg_sleep"]  # little dbt work
+    models = ["--select", "+stg_daily_activity", "--select", "+stg_sleep"]  # little dbt work
     watcher = subprocess.Popen(
         [*WEARABLE, "watch", str(drop), "--settle", str(SETTLE_S), "--skip-tests", *models],
         env=prefect_server.cli_env(DATABASE_URL=fresh_database_url),
