@@ -203,3 +203,175 @@
 {% macro default__timestamp_tz_type() -%}
     timestamp
 {%- endmacro %}
+
+{#- ---------------------------------------------------------------------------------------------
+    The other vendors' values (docs/formats.md). Each macro returns null for text it cannot
+    read, so the parse check can name it.
+-------------------------------------------------------------------------------------------- -#}
+
+{#- The text with a vendor's marker for "no value" (Garmin's `--`, `NaN`) turned into null,
+    so that the marker is missing data rather than a value that failed to parse. -#}
+{% macro missing_as_null(column, markers) -%}
+    case
+        when trim({{ column }}) in (
+            {%- for marker in markers %}'{{ marker }}'{{ ', ' if not loop.last }}{% endfor -%}
+        ) then null
+        else {{ column }}
+    end
+{%- endmacro %}
+
+{#- A number written with thousands separators (Garmin: `1,235`); the decimal mark is `.`. -#}
+{% macro without_thousands_separators(column) -%}
+    replace({{ column }}, ',', '')
+{%- endmacro %}
+
+{#-
+    The wall-clock time an ISO 8601 text shows, as a timestamp without time zone: `2024-01-31
+    22:39:08`, `2024-01-31T22:39:08.123`, `2024-01-31T22:39:08-06:00`. A trailing offset is
+    not applied (iso_offset_minutes reads it): vendors write local times, and the local date is
+    what a record is attributed to. Fractions of a second are dropped. Else null.
+-#}
+{% macro parse_iso_timestamp(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?$') }}
+            and {{ is_valid_input(_iso_wall_clock(column), 'timestamp') }}
+            then cast({{ _iso_wall_clock(column) }} as timestamp)
+    end
+{%- endmacro %}
+
+{% macro _iso_wall_clock(column) -%}
+    replace(substring(trim({{ column }}), 1, 19), 'T', ' ')
+{%- endmacro %}
+
+{#-
+    A UTC offset in minutes from the ways vendors write one: `+01:00`, `-0400`, `+09`, `Z`, an
+    empty offset, each optionally after `UTC` (WHOOP `UTC-04:00`, Samsung `UTC+0900`, WHOOP
+    `UTCZ`). Else null.
+-#}
+{% macro offset_minutes(column) -%}
+    {%- set text = "replace(upper(trim(" ~ column ~ ")), 'UTC', '')" -%}
+    case
+        when {{ text }} in ('', 'Z') then 0
+        when {{ matches(text, '^[+-][0-9]{2}(:?[0-9]{2})?$') }}
+            then (case when substring({{ text }}, 1, 1) = '-' then -1 else 1 end) * (
+                cast(substring({{ text }}, 2, 2) as {{ dbt.type_int() }}) * 60
+                + case
+                    when length({{ text }}) > 3
+                        then cast(substring({{ text }}, length({{ text }}) - 1, 2) as {{ dbt.type_int() }})
+                    else 0
+                end
+            )
+    end
+{%- endmacro %}
+
+{#- The offset at the end of an ISO 8601 time (`…-06:00` → -360, `…Z` → 0); null without one. -#}
+{% macro iso_offset_minutes(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', 'T?[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?Z$') }} then 0
+        when {{ matches('trim(' ~ column ~ ')', '[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?[+-][0-9]{2}:[0-9]{2}$') }}
+            then {{ offset_minutes('substring(trim(' ~ column ~ '), length(trim(' ~ column ~ ')) - 5, 6)') }}
+    end
+{%- endmacro %}
+
+{#- A timestamp moved by a number of minutes (local = UTC + offset; UTC = local - offset). -#}
+{% macro plus_minutes(timestamp, minutes) -%}
+    {{ dbt.dateadd('minute', minutes, '(' ~ timestamp ~ ')') }}
+{%- endmacro %}
+
+{#- The calendar date of a number of milliseconds since 1970-01-01 00:00 UTC (Samsung's
+    `day_time`: the local date, written as its midnight in UTC). -#}
+{% macro epoch_ms_to_date(column) -%}
+    cast({{ dbt.dateadd('day', 'cast(floor(' ~ column ~ ' / 86400000) as ' ~ dbt.type_int() ~ ')', "cast('1970-01-01' as date)") }} as date)
+{%- endmacro %}
+
+{#- A duration written `H:MM:SS`, `HH:MM:SS.s` or `MM:SS` (Garmin), in minutes; else null. -#}
+{% macro duration_text_minutes(column) -%}
+    case
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]+:[0-9]{2}:[0-9]{2}([.][0-9]+)?$') }}
+            then cast({{ dbt.split_part('trim(' ~ column ~ ')', "':'", 1) }} as {{ decimal_type() }}) * 60
+                + cast({{ dbt.split_part('trim(' ~ column ~ ')', "':'", 2) }} as {{ decimal_type() }})
+                + cast({{ dbt.split_part('trim(' ~ column ~ ')', "':'", 3) }} as {{ decimal_type() }}) / 60
+        when {{ matches('trim(' ~ column ~ ')', '^[0-9]+:[0-9]{2}([.][0-9]+)?$') }}
+            then cast({{ dbt.split_part('trim(' ~ column ~ ')', "':'", 1) }} as {{ decimal_type() }})
+                + cast({{ dbt.split_part('trim(' ~ column ~ ')', "':'", 2) }} as {{ decimal_type() }}) / 60
+    end
+{%- endmacro %}
+
+{#- The text of a top-level field of a JSON object held as text (Withings' `Data` column);
+    null when the text is not a JSON object or lacks the field. -#}
+{% macro json_field_text(column, field) -%}
+    {{ return(adapter.dispatch('json_field_text', 'wearable')(column, field)) }}
+{%- endmacro %}
+
+{% macro postgres__json_field_text(column, field) -%}
+    case
+        when pg_input_is_valid({{ column }}, 'jsonb')
+            and jsonb_typeof(cast({{ column }} as jsonb)) = 'object'
+            then cast({{ column }} as jsonb) ->> '{{ field }}'
+    end
+{%- endmacro %}
+
+{% macro default__json_field_text(column, field) -%}
+    get_json_object({{ column }}, '$.{{ field }}')
+{%- endmacro %}
+
+{#- The text itself when it is a JSON object, else null (for the parse check). -#}
+{% macro json_object_text(column) -%}
+    {{ return(adapter.dispatch('json_object_text', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__json_object_text(column) -%}
+    case
+        when pg_input_is_valid({{ column }}, 'jsonb')
+            and jsonb_typeof(cast({{ column }} as jsonb)) = 'object'
+            then {{ column }}
+    end
+{%- endmacro %}
+
+{% macro default__json_object_text(column) -%}
+    case when get_json_object({{ column }}, '$') is not null then {{ column }} end
+{%- endmacro %}
+
+{#- The number of elements and the sum of a JSON array of numbers held as text (Withings'
+    raw_tracker files: `[60,60,61]`); null when the text is not such an array. -#}
+{% macro json_number_array_length(column) -%}
+    {{ return(adapter.dispatch('json_number_array_length', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__json_number_array_length(column) -%}
+    case
+        when {{ _is_json_number_array(column) }}
+            then jsonb_array_length(cast({{ column }} as jsonb))
+    end
+{%- endmacro %}
+
+{% macro default__json_number_array_length(column) -%}
+    size(from_json({{ column }}, 'array<double>'))
+{%- endmacro %}
+
+{% macro json_number_array_sum(column) -%}
+    {{ return(adapter.dispatch('json_number_array_sum', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__json_number_array_sum(column) -%}
+    case
+        when {{ _is_json_number_array(column) }}
+            then (
+                select coalesce(sum(cast(element as numeric)), 0)
+                from jsonb_array_elements(cast({{ column }} as jsonb)) as elements (element)
+            )
+    end
+{%- endmacro %}
+
+{% macro default__json_number_array_sum(column) -%}
+    aggregate(from_json({{ column }}, 'array<double>'), cast(0 as double), (total, x) -> total + x)
+{%- endmacro %}
+
+{#- PostgreSQL: the text is a JSON array whose elements are all numbers. -#}
+{% macro _is_json_number_array(column) -%}
+    (
+        pg_input_is_valid({{ column }}, 'jsonb')
+        and jsonb_typeof(cast({{ column }} as jsonb)) = 'array'
+        and jsonb_path_exists(cast({{ column }} as jsonb), '$[*] ? (@.type() != "number")') is false
+    )
+{%- endmacro %}

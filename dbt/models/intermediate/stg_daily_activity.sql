@@ -37,6 +37,12 @@ unioned as (
             'stg_fitbit__daily_calories',
             'stg_fitbit__daily_intensities',
             'stg_canonical__daily_activity',
+            'stg_google_fit__daily',
+            'stg_oura__trends',
+            'stg_whoop__cycles',
+            'int_samsung_daily_steps',
+            'stg_withings__aggregates_steps',
+            'stg_withings__aggregates_distance',
         ],
         columns={
             'user_id': dbt.type_string(),

@@ -20,7 +20,9 @@
     duplicates collapsed (Fitbit's sleepDay file has some). The seed's public name, kept in
     schema staging; one row per user, date and source format. Minute-level sleep arrives as
     its own source (fitbit_minute_sleep), so daily_user_summary can take minutes asleep from
-    it on days without a sleepDay row. A new source is one line in the union.
+    it on days without a sleepDay row; sleep periods (WHOOP, Samsung, Withings) arrive added
+    up per wake-up day (int_sleep_from_periods), one source per format. A new source is one
+    line in the union.
 
     Incremental like stg_daily_activity: the keys touched since the last build, recomputed.
 -#}
@@ -36,6 +38,8 @@ unioned as (
             'stg_fitbit__sleep_day',
             'stg_canonical__sleep',
             'int_sleep_from_minutes',
+            'stg_oura__trends',
+            'int_sleep_from_periods',
         ],
         columns={
             'user_id': dbt.type_string(),

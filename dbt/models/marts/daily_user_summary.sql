@@ -17,12 +17,14 @@
 }}
 
 {#-
-    One row per user per local date: activity, hourly totals, sleep, heart rate, wear, body
-    and app engagement side by side.
+    One row per user per local date: activity, hourly totals, sleep, heart rate, workouts,
+    wear, body and app engagement side by side.
 
-    Several sources for one user-day (a Fitbit export and a canonical file, Fitbit's daily and
+    Several sources for one user-day (a Fitbit export and an Oura file, Fitbit's daily and
     narrow daily files) are never added up: each metric comes from the highest-priority source
-    in the source_priority seed that has a value for it, and the chosen source is named.
+    in the source_priority seed that has a value for it, and the chosen source is named. A
+    day's workouts all come from one source, the highest-priority one with workouts that day
+    (a run a watch and a strap both recorded counts once).
 
     Wear follows RAPIDS' data yield (see the yml): heart rate where the day has any, else
     minute activity, else hourly activity; a valid day has var('valid_day_min_hours') valid
@@ -48,6 +50,9 @@ daily_activity as {{ inlined() }} (
 sleep as {{ inlined() }} (
 
     select * from {{ ref('stg_sleep') }}
+    -- a source's day without minutes asleep (Oura on a day it recorded no sleep, a day whose
+    -- sleep periods were all left out) is no sleep
+    where minutes_asleep is not null
 
 ),
 
@@ -67,7 +72,25 @@ hours as {{ inlined() }} (
 
 heart_rate as {{ inlined() }} (
 
+    -- Fitbit's samples: the wear basis, and their count
     select * from {{ ref('int_heart_rate_daily') }}
+
+),
+
+daily_heart_rate as {{ inlined() }} (
+
+    -- every source's daily heart rate, for the priority between them
+    select * from {{ ref('int_daily_heart_rate') }}
+    where mean_bpm is not null
+       or min_bpm is not null
+       or max_bpm is not null
+       or resting_bpm is not null
+
+),
+
+workouts as {{ inlined() }} (
+
+    select * from {{ ref('int_workouts') }}
 
 ),
 
@@ -114,6 +137,12 @@ changed_days as (
     union
     select user_id, measured_date from body
     where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, activity_date from daily_heart_rate
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, workout_date from workouts
+    where dbt_write_id >= {{ horizon }}
 
 ),
 
@@ -128,7 +157,12 @@ priority_by_source as (
         min(case when metric = 'distance_km' then priority end) as distance_priority,
         min(case when metric = 'activity_minutes' then priority end) as activity_minutes_priority,
         min(case when metric = 'calories_kcal' then priority end) as calories_priority,
-        min(case when metric = 'sleep' then priority end) as sleep_priority
+        min(case when metric = 'sleep' then priority end) as sleep_priority,
+        min(case when metric = 'heart_rate' then priority end) as heart_rate_priority,
+        min(case when metric = 'resting_heart_rate' then priority end)
+            as resting_heart_rate_priority,
+        min(case when metric = 'weight' then priority end) as weight_priority,
+        min(case when metric = 'workouts' then priority end) as workouts_priority
     from source_priority
     group by source_format
 
@@ -187,11 +221,13 @@ activity_by_day as (
         user_id,
         activity_date as summary_date,
 
-        -- each metric from its own winning source
+        -- each metric from its own winning source, named only when it has a value
         max(case when steps_rank = 1 then steps end) as steps,
-        max(case when steps_rank = 1 then source_format end) as steps_source,
+        max(case when steps_rank = 1 and steps is not null then source_format end)
+            as steps_source,
         max(case when distance_rank = 1 then distance_km end) as distance_km,
-        max(case when distance_rank = 1 then source_format end) as distance_source,
+        max(case when distance_rank = 1 and distance_km is not null then source_format end)
+            as distance_source,
         max(case when activity_minutes_rank = 1 then very_active_minutes end)
             as very_active_minutes,
         max(case when activity_minutes_rank = 1 then moderately_active_minutes end)
@@ -200,10 +236,13 @@ activity_by_day as (
             as lightly_active_minutes,
         max(case when activity_minutes_rank = 1 then sedentary_minutes end)
             as sedentary_minutes,
-        max(case when activity_minutes_rank = 1 then source_format end)
-            as activity_minutes_source,
+        max(
+            case when activity_minutes_rank = 1 and sedentary_minutes is not null
+                then source_format end
+        ) as activity_minutes_source,
         max(case when calories_rank = 1 then calories_kcal end) as calories_kcal,
-        max(case when calories_rank = 1 then source_format end) as calories_source
+        max(case when calories_rank = 1 and calories_kcal is not null then source_format end)
+            as calories_source
 
     from activity_ranked
     group by user_id, activity_date
@@ -268,6 +307,63 @@ sleep_by_day as (
 
 -- heart rate, wear and body -----------------------------------------------------------------
 
+heart_rate_ranked as (
+
+    -- mean, minimum and maximum from one source (the best-ranked with a mean or maximum);
+    -- resting heart rate from its own best-ranked source (Oura and WHOOP measure it, Fitbit's
+    -- is a proxy from its samples)
+    select
+        daily_heart_rate.*,
+        row_number() over (
+            partition by daily_heart_rate.user_id, daily_heart_rate.activity_date
+            order by
+                case
+                    when daily_heart_rate.mean_bpm is null and daily_heart_rate.max_bpm is null
+                        then 1
+                    else 0
+                end,
+                coalesce(priority_by_source.heart_rate_priority, 2147483647),
+                daily_heart_rate.source_format
+        ) as heart_rate_rank,
+        row_number() over (
+            partition by daily_heart_rate.user_id, daily_heart_rate.activity_date
+            order by
+                case when daily_heart_rate.resting_bpm is null then 1 else 0 end,
+                coalesce(priority_by_source.resting_heart_rate_priority, 2147483647),
+                daily_heart_rate.source_format
+        ) as resting_rank
+    from daily_heart_rate
+    {% if only_changed_days %}
+    inner join changed_days
+        on daily_heart_rate.user_id = changed_days.user_id
+        and daily_heart_rate.activity_date = changed_days.summary_date
+    {% endif %}
+    left join priority_by_source
+        on daily_heart_rate.source_format = priority_by_source.source_format
+
+),
+
+daily_heart_rate_by_day as (
+
+    select
+        user_id,
+        activity_date as summary_date,
+        max(case when heart_rate_rank = 1 and (mean_bpm is not null or max_bpm is not null)
+            then mean_bpm end) as mean_bpm,
+        max(case when heart_rate_rank = 1 and (mean_bpm is not null or max_bpm is not null)
+            then min_bpm end) as min_bpm,
+        max(case when heart_rate_rank = 1 and (mean_bpm is not null or max_bpm is not null)
+            then max_bpm end) as max_bpm,
+        max(case when heart_rate_rank = 1 and (mean_bpm is not null or max_bpm is not null)
+            then source_format end) as heart_rate_source,
+        max(case when resting_rank = 1 then resting_bpm end) as resting_bpm,
+        max(case when resting_rank = 1 and resting_bpm is not null then source_format end)
+            as resting_heart_rate_source
+    from heart_rate_ranked
+    group by user_id, activity_date
+
+),
+
 heart_rate_by_day as (
 
     select
@@ -298,12 +394,16 @@ minute_activity_by_day as (
 
 body_ranked as (
 
-    -- the day's last log with a weight
+    -- the day's last log with a weight, from the best-ranked source that has one
     select
         body.*,
         row_number() over (
             partition by body.user_id, body.measured_date
-            order by body.logged_at desc, body.log_id desc
+            order by
+                coalesce(priority_by_source.weight_priority, 2147483647),
+                body.source_format,
+                body.logged_at desc nulls last,
+                body.log_id desc
         ) as log_rank
     from body
     {% if only_changed_days %}
@@ -311,6 +411,8 @@ body_ranked as (
         on body.user_id = changed_days.user_id
         and body.measured_date = changed_days.summary_date
     {% endif %}
+    left join priority_by_source
+        on body.source_format = priority_by_source.source_format
 
 ),
 
@@ -320,9 +422,59 @@ body_by_day as (
         user_id,
         measured_date as summary_date,
         weight_kg,
-        bmi
+        bmi,
+        source_format as weight_source
     from body_ranked
     where log_rank = 1
+
+),
+
+-- workouts ----------------------------------------------------------------------------------
+
+workouts_per_source as (
+
+    select
+        workouts.user_id,
+        workouts.workout_date as summary_date,
+        workouts.source_format,
+        count(*) as workouts,
+        sum(workouts.duration_minutes) as workout_minutes
+    from workouts
+    {% if only_changed_days %}
+    inner join changed_days
+        on workouts.user_id = changed_days.user_id
+        and workouts.workout_date = changed_days.summary_date
+    {% endif %}
+    group by workouts.user_id, workouts.workout_date, workouts.source_format
+
+),
+
+workouts_ranked as (
+
+    select
+        workouts_per_source.*,
+        row_number() over (
+            partition by workouts_per_source.user_id, workouts_per_source.summary_date
+            order by
+                coalesce(priority_by_source.workouts_priority, 2147483647),
+                workouts_per_source.source_format
+        ) as workouts_rank
+    from workouts_per_source
+    left join priority_by_source
+        on workouts_per_source.source_format = priority_by_source.source_format
+
+),
+
+workouts_by_day as (
+
+    select
+        user_id,
+        summary_date,
+        workouts,
+        workout_minutes,
+        source_format as workouts_source
+    from workouts_ranked
+    where workouts_rank = 1
 
 ),
 
@@ -365,6 +517,10 @@ user_days as (
     union
     select user_id, summary_date from body_by_day
     union
+    select user_id, summary_date from daily_heart_rate_by_day
+    union
+    select user_id, summary_date from workouts_by_day
+    union
     select user_id, summary_date from engagement_by_day
 
 ),
@@ -393,10 +549,12 @@ joined as (
         sleep_by_day.sleep_records,
         sleep_by_day.sleep_source,
         heart_rate_by_day.samples as heart_rate_samples,
-        heart_rate_by_day.mean_bpm,
-        heart_rate_by_day.min_bpm,
-        heart_rate_by_day.max_bpm,
-        heart_rate_by_day.resting_bpm,
+        daily_heart_rate_by_day.mean_bpm,
+        daily_heart_rate_by_day.min_bpm,
+        daily_heart_rate_by_day.max_bpm,
+        daily_heart_rate_by_day.resting_bpm,
+        daily_heart_rate_by_day.heart_rate_source,
+        daily_heart_rate_by_day.resting_heart_rate_source,
         heart_rate_by_day.valid_minutes as heart_rate_minutes,
         heart_rate_by_day.valid_hours as heart_rate_valid_hours,
         minute_activity_by_day.minutes as activity_minutes_recorded,
@@ -404,6 +562,10 @@ joined as (
         minute_activity_by_day.valid_hours as activity_valid_hours,
         body_by_day.weight_kg,
         body_by_day.bmi,
+        body_by_day.weight_source,
+        workouts_by_day.workouts,
+        workouts_by_day.workout_minutes,
+        workouts_by_day.workouts_source,
         engagement_by_day.event_count,
         engagement_by_day.session_count,
         engagement_by_day.syncs_completed,
@@ -411,6 +573,8 @@ joined as (
         engagement_by_day.error_count,
         activity_by_day.user_id is not null as has_activity,
         sleep_by_day.user_id is not null as has_sleep,
+        daily_heart_rate_by_day.user_id is not null or workouts_by_day.user_id is not null
+            as has_other_device_data,
         engagement_by_day.user_id is not null as has_app_activity,
         -- the wear basis: heart rate where the day has samples, else minute activity, else
         -- hourly activity (an hour with steps or intensity counts as valid)
@@ -438,6 +602,12 @@ joined as (
     left join body_by_day
         on user_days.user_id = body_by_day.user_id
         and user_days.summary_date = body_by_day.summary_date
+    left join daily_heart_rate_by_day
+        on user_days.user_id = daily_heart_rate_by_day.user_id
+        and user_days.summary_date = daily_heart_rate_by_day.summary_date
+    left join workouts_by_day
+        on user_days.user_id = workouts_by_day.user_id
+        and user_days.summary_date = workouts_by_day.summary_date
     left join engagement_by_day
         on user_days.user_id = engagement_by_day.user_id
         and user_days.summary_date = engagement_by_day.summary_date
@@ -497,6 +667,10 @@ final as (
         cast(max_bpm as {{ dbt.type_int() }}) as max_heart_rate_bpm,
         cast(resting_bpm as numeric(6, 1)) as resting_heart_rate_bpm,
 
+        -- workouts (from one source per day)
+        cast(coalesce(workouts, 0) as {{ dbt.type_int() }}) as workouts,
+        cast(coalesce(workout_minutes, 0) as numeric(8, 1)) as workout_minutes,
+
         -- wear (RAPIDS' data yield)
         cast(wear_basis as {{ dbt.type_string() }}) as wear_basis,
         cast(valid_minutes as {{ dbt.type_int() }}) as valid_minutes,
@@ -522,12 +696,18 @@ final as (
         cast(activity_minutes_source as {{ dbt.type_string() }}) as activity_minutes_source,
         cast(calories_source as {{ dbt.type_string() }}) as calories_source,
         cast(sleep_source as {{ dbt.type_string() }}) as sleep_source,
+        cast(heart_rate_source as {{ dbt.type_string() }}) as heart_rate_source,
+        cast(resting_heart_rate_source as {{ dbt.type_string() }}) as resting_heart_rate_source,
+        cast(weight_source as {{ dbt.type_string() }}) as weight_source,
+        cast(workouts_source as {{ dbt.type_string() }}) as workouts_source,
 
         -- coverage
         cast(has_activity as boolean) as has_activity,
         cast(has_sleep as boolean) as has_sleep,
         cast(coalesce(heart_rate_samples > 0, false) as boolean) as has_heart_rate,
-        cast(wear_basis is not null or has_activity or has_sleep as boolean) as has_device_data,
+        cast(
+            wear_basis is not null or has_activity or has_sleep or has_other_device_data as boolean
+        ) as has_device_data,
         cast(has_app_activity as boolean) as has_app_activity,
 
         -- lineage

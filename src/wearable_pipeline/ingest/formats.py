@@ -3,73 +3,41 @@
 A format is data, not code (the dlt idea): its header signature, the raw table it loads into,
 its user-id column (or none, for single-user exports) and its required columns. The loader is
 generic; adding a vendor means adding one `SourceFormat` here, one staging model in dbt and one
-line in its entity's union (docs/formats.md walks through an example).
+line in its entity's union (docs/formats.md walks through an example). The Fitbit and
+canonical formats are here, the other vendors' in vendor_formats.py.
 
-Recognition is by header only, never by file name: a file whose header contains a format's
-`signature` columns is that format; it must then also have every `required` column, or it is
-rejected with the list of what is missing.
+Recognition is by header: a file whose header contains a format's `signature` columns is that
+format; it must then also have every `required` column, or it is rejected with the list of
+what is missing. Only where a header alone is ambiguous (Withings writes every
+`aggregates_*.csv` as `date,value`) does a format also name a file-name pattern.
+
+Some exports are known and not CSV (Apple Health's export.xml): they are reported as not
+supported, with a message saying so, instead of being read as a CSV that matches nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-from wearable_pipeline.ingest.naming import sql_safe_name
+from wearable_pipeline.ingest.source_format import SourceFormat
+from wearable_pipeline.ingest.vendor_formats import VENDOR_FORMATS
 
-
-@dataclass(frozen=True)
-class SourceFormat:
-    """One recognised CSV layout.
-
-    name:          the `source_format` recorded on every raw row and in the manifest.
-    target_table:  raw table (schema `raw`) the rows land in.
-    signature:     header columns (as written in the file) that identify the format.
-    required:      columns that must be present for the file to load (includes the signature).
-    columns:       every column the format is known to have; the raw table is created with all
-                   of them so dbt can select them before any file arrives.
-    user_id_column: header column holding the user id, or None for single-user exports
-                   (the user then comes from the file's folder or `--user-id`).
-    description:   one line for `wearable formats` and the docs.
-    vendor:        who writes the format; `name` is `<vendor>_<entity>`, and its dbt staging
-                   model `stg_<vendor>__<entity>` (a test checks that every format has one).
-    header_line:   1-based line holding the header (a vendor may write metadata above it).
-    """
-
-    name: str
-    target_table: str
-    signature: tuple[str, ...]
-    required: tuple[str, ...]
-    columns: tuple[str, ...]
-    user_id_column: str | None
-    description: str
-    vendor: str
-    header_line: int = 1
-    _safe_signature: frozenset[str] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_safe_signature", frozenset(map(sql_safe_name, self.signature)))
-        if not self.name.startswith(f"{self.vendor}_"):
-            raise ValueError(
-                f"format {self.name!r} must be named <vendor>_<entity> ({self.vendor})"
-            )
-
-    def matches(self, safe_header: set[str]) -> bool:
-        """Whether a header (as SQL-safe names) carries this format's signature."""
-        return self._safe_signature <= safe_header
-
-    def missing_required(self, safe_header: set[str]) -> list[str]:
-        """Required columns (as written in the file) that the header lacks."""
-        return [col for col in self.required if sql_safe_name(col) not in safe_header]
-
-    @property
-    def qualified_table(self) -> str:
-        return f"raw.{self.target_table}"
-
-    @property
-    def staging_model(self) -> str:
-        """The dbt model that types this format's rows: `stg_<vendor>__<entity>`."""
-        return f"stg_{self.vendor}__{self.name.removeprefix(self.vendor + '_')}"
+__all__ = [
+    "FORMATS",
+    "UNSUPPORTED_EXPORTS",
+    "HeaderMatch",
+    "SourceFormat",
+    "UnsupportedExport",
+    "describe_formats",
+    "detect_format",
+    "formats_by_table",
+    "get_format",
+    "is_unsupported_export_name",
+    "match_header",
+    "unsupported_export",
+]
 
 
 # --- Fitbit (Fitabase) --------------------------------------------------------------------------
@@ -336,7 +304,7 @@ CANONICAL_FORMATS: tuple[SourceFormat, ...] = (
     ),
 )
 
-FORMATS: tuple[SourceFormat, ...] = FITBIT_FORMATS + CANONICAL_FORMATS
+FORMATS: tuple[SourceFormat, ...] = FITBIT_FORMATS + CANONICAL_FORMATS + VENDOR_FORMATS
 
 
 def get_format(name: str) -> SourceFormat:
@@ -348,17 +316,19 @@ def get_format(name: str) -> SourceFormat:
 
 
 def detect_format(
-    header: list[str], formats: Sequence[SourceFormat] = FORMATS
+    header: list[str],
+    formats: Sequence[SourceFormat] = FORMATS,
+    file_name: str | None = None,
 ) -> SourceFormat | None:
     """The registered format whose signature the header carries, or None.
 
-    When several match, the one with the largest signature wins (the most specific).
+    When several match, the most specific wins: a format that also matched the file name,
+    then the one with the largest signature.
     """
-    safe = {sql_safe_name(col) for col in header}
-    candidates = [fmt for fmt in formats if fmt.matches(safe)]
+    candidates = [fmt for fmt in formats if fmt.matches(header, file_name)]
     if not candidates:
         return None
-    return max(candidates, key=lambda fmt: len(fmt.signature))
+    return max(candidates, key=lambda fmt: fmt.specificity)
 
 
 @dataclass(frozen=True)
@@ -371,13 +341,15 @@ class HeaderMatch:
 
 
 def match_header(
-    candidates: dict[int, list[str]], formats: Sequence[SourceFormat] = FORMATS
+    candidates: dict[int, list[str]],
+    formats: Sequence[SourceFormat] = FORMATS,
+    file_name: str | None = None,
 ) -> HeaderMatch | None:
-    """Recognise a file from its first lines (line number → fields).
+    """Recognise a file from its first lines (line number → fields) and its name.
 
     Each format is tried against the line its header is on (`header_line`), so a vendor
     that writes a metadata line first still matches on its real header; among several
-    matches the most specific signature wins.
+    matches the most specific wins (see detect_format).
     """
     best: HeaderMatch | None = None
     for line_number in sorted({fmt.header_line for fmt in formats}):
@@ -385,8 +357,8 @@ def match_header(
         if header is None:
             continue
         on_this_line = [fmt for fmt in formats if fmt.header_line == line_number]
-        fmt = detect_format(header, on_this_line)
-        if fmt and (best is None or len(fmt.signature) > len(best.format.signature)):
+        fmt = detect_format(header, on_this_line, file_name)
+        if fmt and (best is None or fmt.specificity > best.format.specificity):
             best = HeaderMatch(format=fmt, line_number=line_number, header=header)
     return best
 
@@ -400,5 +372,67 @@ def formats_by_table(formats: Sequence[SourceFormat] = FORMATS) -> dict[str, lis
 
 
 def describe_formats(formats: Sequence[SourceFormat] = FORMATS) -> str:
-    """One line per known format, for messages about unrecognised files."""
-    return "; ".join(f"{fmt.name} ({', '.join(fmt.signature)})" for fmt in formats)
+    """One line per known format, for messages about unrecognised files (with the file-name
+    pattern of the few formats that need one)."""
+    return "; ".join(
+        f"{fmt.name} ({', '.join(fmt.signature)}"
+        + (f"; file {fmt.file_name_pattern}" if fmt.file_name_pattern else "")
+        + ")"
+        for fmt in formats
+    )
+
+
+@dataclass(frozen=True)
+class UnsupportedExport:
+    """An export people point ingest at that is not CSV, recognised to say so plainly.
+
+    file_names: names a folder walk picks up to report (lower case; folders are otherwise
+                walked for CSV files only).
+    markers:    byte strings in the file's first KiB that identify it whatever its name.
+    message:    what the report says; nothing of such a file is read beyond its first KiB.
+    """
+
+    name: str
+    file_names: tuple[str, ...]
+    markers: tuple[bytes, ...]
+    message: str
+
+
+UNSUPPORTED_EXPORTS: tuple[UnsupportedExport, ...] = (
+    UnsupportedExport(
+        name="apple_health_xml",
+        file_names=("export.xml", "export_cda.xml"),
+        markers=(b"<!DOCTYPE HealthData", b"<HealthData", b"<ClinicalDocument"),
+        message=(
+            "Apple Health XML export (export.xml) is not supported: wearable ingest reads "
+            "CSV exports only; nothing of this file was loaded"
+        ),
+    ),
+)
+_SNIFF_BYTES = 1024
+_BOM = "\ufeff".encode()
+
+
+def is_unsupported_export_name(path: Path) -> bool:
+    """Whether a folder walk should pick up `path` to report it as not supported."""
+    name = path.name.lower()
+    return any(name in export.file_names for export in UNSUPPORTED_EXPORTS)
+
+
+def unsupported_export(path: Path) -> UnsupportedExport | None:
+    """The known non-CSV export `path` is (by its first KiB), or None.
+
+    Reads only the first KiB: an Apple Health export can be gigabytes, and nothing of it
+    is loaded anyway. A file that cannot be read is None here (the loader reports it).
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError:
+        return None
+    if not head.removeprefix(_BOM).lstrip().startswith(b"<"):
+        return None  # not XML: every CSV, including gzip, goes on to the loader
+    for export in UNSUPPORTED_EXPORTS:
+        if any(marker in head for marker in export.markers):
+            return export
+    return None

@@ -33,8 +33,8 @@ from wearable_pipeline.ingest.formats import (
     SourceFormat,
     describe_formats,
     match_header,
+    unsupported_export,
 )
-from wearable_pipeline.ingest.naming import sql_safe_names
 from wearable_pipeline.ingest.paths import discover, display_path, user_id_hint
 from wearable_pipeline.ingest.progress import FileProgress, ProgressBars
 from wearable_pipeline.ingest.rejects import RejectSpool
@@ -177,6 +177,12 @@ def ingest_file(
         except psycopg.Error as exc:  # the database itself is the problem: say so, go on
             log.warning("could not record the file in ops.file_loads", extra={"error": str(exc)})
 
+    known_non_csv = unsupported_export(path)
+    if known_non_csv:  # reported, never read as CSV (and never hashed: it can be gigabytes)
+        record("unrecognised", known_non_csv.message, header=None)
+        result.duration_s = round(time.monotonic() - started, 3)
+        return result
+
     try:
         fp = fingerprint(path)
     except OSError as exc:  # permission denied, a dangling link, gone since discovery, …
@@ -188,7 +194,7 @@ def ingest_file(
     try:
         with CsvSource(path) as source:
             blocks = source.blocks()
-            match, leftover = _recognise(source, blocks, formats)
+            match, leftover = _recognise(source, blocks, formats, Path(path).name)
             fmt = match.format
             result.source_format, result.target_table = fmt.name, fmt.target_table
             result.user_id_hint = user_id_hint(
@@ -201,7 +207,7 @@ def ingest_file(
             earlier = manifest.earlier_load(conn, fmt.target_table, fp.sha256)
             if earlier:
                 raise _AlreadyLoaded(earlier)
-            columns = sql_safe_names(match.header)
+            columns = fmt.raw_columns(match.header)
             with (bars or ProgressBars(False)).file(shown, fp.size_bytes) as bar:
                 _load(
                     conn,
@@ -241,12 +247,15 @@ def ingest_file(
 
 
 def _recognise(
-    source: CsvSource, blocks: Iterator[Block], formats: Sequence[SourceFormat]
+    source: CsvSource, blocks: Iterator[Block], formats: Sequence[SourceFormat], file_name: str
 ) -> tuple[HeaderMatch, Block]:
-    """The file's format and header, and the already-read lines that follow the header."""
+    """The file's format and header, and the already-read lines that follow the header.
+
+    The file name is passed on for the few formats whose header alone is ambiguous.
+    """
     lines = read_first_lines(blocks)
     candidates = header_candidates(lines)
-    match = match_header(candidates, formats)
+    match = match_header(candidates, formats, file_name)
     if match is None:
         first = candidates.get(1) or next(iter(candidates.values()), [])
         shown = ", ".join(first[:8]) + (", …" if len(first) > 8 else "")
@@ -261,8 +270,7 @@ def _recognise(
 
 def _check_usable(match: HeaderMatch, hint: str | None) -> None:
     fmt = match.format
-    safe = set(sql_safe_names(match.header))
-    missing = fmt.missing_required(safe)
+    missing = fmt.missing_required(match.header)
     if missing:
         raise FileRejected(
             f"line {match.line_number}: header lacks required column(s) "

@@ -1,7 +1,9 @@
 """Which files an ingest run looks at, and the user-id hint a file's location gives.
 
 Folders are walked recursively for `*.csv` and `*.csv.gz` (any case), skipping hidden files and
-folders, in sorted order so runs are reproducible. A file named explicitly is always taken,
+folders, in sorted order so runs are reproducible. A known export that is not CSV (Apple
+Health's `export.xml`) is picked up too, so the run can say it is not supported instead of
+passing over it in silence. A file named explicitly is always taken,
 whatever its name: the format is decided by the header, never by the name. A dangling symbolic
 link is taken like a file, so that the run reports it (and records it as failed) instead of
 passing over it in silence.
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from wearable_pipeline.ingest.formats import is_unsupported_export_name
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 
@@ -48,7 +52,7 @@ def discover(paths: Iterable[Path]) -> Discovered:
                 candidate
                 for candidate in path.rglob("*")
                 if (candidate.is_file() or _is_dangling_link(candidate))
-                and _looks_like_csv(candidate)
+                and (_looks_like_csv(candidate) or is_unsupported_export_name(candidate))
                 and not _is_hidden(candidate, path)
             )
         elif path.is_file() or _is_dangling_link(path):

@@ -15,7 +15,6 @@ import psycopg
 from psycopg import sql
 
 from wearable_pipeline.ingest.formats import formats_by_table
-from wearable_pipeline.ingest.naming import sql_safe_name
 
 LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("_load_id", "bigint not null"),
@@ -106,5 +105,5 @@ def summarize_new_pages(conn: psycopg.Connection, table: str) -> None:
 def ensure_registered_tables(conn: psycopg.Connection) -> None:
     """Every registered format's raw table, with the union of its formats' columns."""
     for table, formats in formats_by_table().items():
-        columns = [sql_safe_name(col) for fmt in formats for col in fmt.columns]
+        columns = [col for fmt in formats for col in fmt.table_columns()]
         ensure_raw_table(conn, table, columns)
