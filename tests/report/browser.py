@@ -27,8 +27,8 @@ _INSPECT_CHARTS = """
     id: plot.id,
     traces: (plot.data || []).length,
     values: (plot.data || []).reduce(
-        (n, trace) => n + (trace.z ? trace.z.flat().filter((v) => v !== null).length
-                                   : (trace.y || []).length), 0),
+        (n, trace) => n + Array.from(trace.z ? trace.z.flat() : (trace.y || []))
+            .filter((v) => v !== null && v !== undefined).length, 0),
     marks: Array.from(plot.querySelectorAll(
         '.scatterlayer .trace path.js-line, .scatterlayer .point, .barlayer .point path, '
         + '.heatmaplayer image')).filter((mark) => {

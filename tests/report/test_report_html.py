@@ -25,7 +25,7 @@ from wearable_pipeline.report import (
     WrittenReport,
     write_report,
 )
-from wearable_pipeline.report.charts import cohort_baseline, wear_heatmap
+from wearable_pipeline.report.charts import build_charts, cohort_baseline, wear_heatmap
 from wearable_pipeline.report.data import ReportData, WearDay
 from wearable_pipeline.report.period import resolve_period
 from wearable_pipeline.report.rules import read_rules
@@ -184,3 +184,13 @@ def test_days_with_only_daily_totals_have_no_wear_hours(project_root: Path) -> N
         f"no participant has {rules.step_baseline_days} days with steps yet, so no one has a "
         "baseline to compare with"
     )
+
+
+def test_every_chart_says_what_it_shows_and_its_unit(project_root: Path) -> None:
+    rules = read_rules(project_root / "dbt")
+    period = Period(date(2024, 1, 1), date(2024, 1, 2))
+    charts = build_charts(ReportData(period, date(2024, 1, 1), date(2024, 1, 2)), rules, [])
+    assert [chart.chart_id for chart in charts] == CHARTS
+    for chart in charts:
+        assert chart.title and "Unit" in chart.caption, chart.chart_id
+        assert chart.figure is None and chart.empty_reason, chart.chart_id

@@ -85,9 +85,9 @@ def wear_heatmap(data: ReportData, rules: Rules, user_order: list[str]) -> Chart
         "Valid wear hours per participant and day",
         f"Hours of each day with at least {rules.valid_hour_min_minutes} valid minutes "
         "(RAPIDS' data yield: a minute with a heart-rate sample, else with steps or "
-        f"intensity), 0-24 h. Green: a valid day (at least {threshold} valid hours); "
-        "orange: worn too little; blank: no device data that day. Participants in the "
-        "compliance table's order, worst first.",
+        f"intensity). Green: a valid day (at least {threshold} valid hours); orange: worn "
+        "too little; blank: no device data that day. Participants in the compliance "
+        "table's order, worst first. Unit: hours (0-24).",
     )
     if SUMMARY in data.missing:
         return _empty(chart, not_built(SUMMARY))
@@ -172,16 +172,19 @@ def _per_user_lines(
         return _empty(chart, not_built(SUMMARY))
     if not points:
         return _empty(chart, f"{what} data from {data.period}")
-    per_user: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    per_user: dict[str, dict[date, int]] = defaultdict(dict)
     for user, day, value in points:
-        per_user[user].append((day, value))
+        per_user[user][day] = value
+    dates = data.period.dates()
     figure = go.Figure()
     for user in sorted(per_user):
-        days = per_user[user]
+        values = per_user[user]
         figure.add_trace(
             go.Scatter(
-                x=[d.isoformat() for d, _ in days],
-                y=[v for _, v in days],
+                x=[d.isoformat() for d in dates],
+                # a day without a value breaks the line rather than bridging it
+                y=[values.get(d) for d in dates],
+                connectgaps=False,
                 mode="lines+markers",
                 name=user,
                 marker={"size": 4},
@@ -198,10 +201,11 @@ def cohort_baseline(data: ReportData, rules: Rules) -> Chart:
         "The cohort against its own baselines",
         f"Each active day's steps as a percent of the participant's own baseline (the median "
         f"of their first {rules.step_baseline_days} days with steps). Top: the cohort's "
-        "median and interquartile band (25th-75th percentile), in % of baseline; 100% is a "
-        "participant's normal. Bottom: the share of compared participants below "
-        f"{BELOW_BASELINE_PCT}% of their baseline, in %. Days within a participant's own "
-        "baseline period are included and centre on 100% by construction.",
+        "median and interquartile band (25th-75th percentile); 100% is a participant's "
+        "normal. Bottom: the share of compared participants below "
+        f"{BELOW_BASELINE_PCT}% of their baseline. Days within a participant's own baseline "
+        "period are included and centre on 100% by construction. Units: % of the "
+        "participant's baseline (top), % of the participants compared that day (bottom).",
     )
     if BASELINE in data.missing or USER_BASELINE in data.missing:
         return _empty(chart, not_built(BASELINE if BASELINE in data.missing else USER_BASELINE))
@@ -302,15 +306,16 @@ def source_volume(data: ReportData, rules: Rules) -> Chart:
     chart = Chart(
         "source-volume",
         "Data volume per source",
-        "Records per day for each source, by the date they describe, at each source's own "
-        "grain: user-days for daily and sleep files, hours for hourly files, minutes for "
-        "minute files, samples for heart rate, logs for weight, events for analytics "
-        f"events. Dotted: the median of the previous {rules.volume_window_days} days. Red "
-        f"crosses: anomalies - further from that median than {rules.volume_threshold:.0%} "
-        f"of it and than {rules.volume_mad_multiplier:g} robust standard deviations of "
-        "those days (so a source that always swings is judged against its own swing), "
-        f"judged once a source has {rules.volume_window_days} days of history and a median "
-        f"of at least {rules.volume_min_median_rows} records.",
+        "Records per day for each source, by the date they describe. Unit: records, at "
+        "each source's own grain - user-days for daily and sleep files, hours for hourly "
+        "files, minutes for minute files, samples for heart rate, logs for weight, events "
+        "for analytics events. Dotted: the median of the previous "
+        f"{rules.volume_window_days} days. Red crosses: anomalies - further from that "
+        f"median than {rules.volume_threshold:.0%} of it and than "
+        f"{rules.volume_mad_multiplier:g} robust standard deviations of those days "
+        "(so a source that always swings is judged against its own swing), judged once "
+        f"a source has {rules.volume_window_days} days of history and a median of at "
+        f"least {rules.volume_min_median_rows} records.",
     )
     if VOLUME in data.missing:
         return _empty(chart, not_built(VOLUME))
