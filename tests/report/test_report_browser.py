@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wearable_pipeline.report import ReportOptions, write_report
+from wearable_pipeline.report.page import ReportOptions, write_report
 
 from .browser import chromium_path, render
 from .conftest import Study

@@ -18,16 +18,10 @@ from typer.testing import CliRunner
 
 from wearable_pipeline.cli import app
 from wearable_pipeline.config import Settings, get_settings
-from wearable_pipeline.report import (
-    Period,
-    PeriodError,
-    ReportOptions,
-    WrittenReport,
-    write_report,
-)
 from wearable_pipeline.report.charts import build_charts, cohort_baseline, wear_heatmap
 from wearable_pipeline.report.data import ReportData, WearDay
-from wearable_pipeline.report.period import resolve_period
+from wearable_pipeline.report.page import ReportOptions, WrittenReport, write_report
+from wearable_pipeline.report.period import Period, PeriodError, resolve_period
 from wearable_pipeline.report.rules import read_rules
 
 from .conftest import Study

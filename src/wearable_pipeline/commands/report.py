@@ -11,8 +11,7 @@ import typer
 
 from wearable_pipeline.commands.common import console, err_console, fail, open_connection
 from wearable_pipeline.config import get_settings
-from wearable_pipeline.report.page import DEFAULT_ARRIVAL_DAYS
-from wearable_pipeline.report.period import DEFAULT_DAYS
+from wearable_pipeline.report.period import DEFAULT_ARRIVAL_DAYS, DEFAULT_DAYS
 
 
 def report(
@@ -52,7 +51,8 @@ def report(
     cohort against its personal step baselines, data volume per source with anomalies, and
     ingestion health. Build the marts first (`wearable run`); a chart without data says why.
     """
-    from wearable_pipeline.report import PeriodError, ReportOptions, write_report
+    from wearable_pipeline.report.page import ReportOptions, write_report
+    from wearable_pipeline.report.period import PeriodError
     from wearable_pipeline.report.rules import RulesError
 
     settings = get_settings()

@@ -140,7 +140,7 @@ def write_demo_report(settings: Settings, database_url: str, console: Console) -
     """
     import psycopg
 
-    from wearable_pipeline.report import ReportOptions, write_report
+    from wearable_pipeline.report.page import ReportOptions, write_report
     from wearable_pipeline.report.rules import RulesError
 
     try:

@@ -28,12 +28,11 @@ from wearable_pipeline.report.charts import (
     not_built,
 )
 from wearable_pipeline.report.data import COMPLIANCE, SUMMARY, ReportData, read_report_data
-from wearable_pipeline.report.period import Period, resolve_period
+from wearable_pipeline.report.period import DEFAULT_ARRIVAL_DAYS, Period, resolve_period
 from wearable_pipeline.report.rules import Rules, read_rules
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARRIVAL_DAYS = 30
 # The compliance table marks a participant whose last data is older than this (a week: a
 # coordinator checks weekly).
 SILENT_DAYS = 7

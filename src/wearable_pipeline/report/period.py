@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 import psycopg
 
+# The default period: four weeks of data dates; the ingestion section: 30 arrival days.
 DEFAULT_DAYS = 28
+DEFAULT_ARRIVAL_DAYS = 30
 
 
 class PeriodError(ValueError):
