@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install lint format test up down db-status ingest generate-csv ingest-api \
-        generate-events dbt docs run schedule watch prefect-ui demo bench stop clean
+        generate-events dbt docs run report schedule watch prefect-ui demo bench stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -82,6 +82,9 @@ docs: $(INSTALL_STAMP) ## Generate dbt docs into dbt/target
 
 run: $(INSTALL_STAMP) ## Run the Prefect flow: migrate, ingest, dbt seed, run, test
 	$(WEARABLE) run
+
+report: $(INSTALL_STAMP) ## Write the HTML report (charts) of the last four weeks with data
+	$(WEARABLE) report
 
 schedule: $(INSTALL_STAMP) ## Run the flow every night at 02:00, served by Prefect (foreground)
 	$(WEARABLE) schedule --cron "0 2 * * *"

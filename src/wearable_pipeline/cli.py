@@ -19,6 +19,7 @@ from wearable_pipeline.commands import (
     ingest,
     pipeline,
     prefect,
+    report,
     services,
     transform,
     triggers,
@@ -59,7 +60,18 @@ def main(
     atexit.register(gc.freeze)
 
 
-for area in (db, ingest, events, transform, pipeline, triggers, prefect, services, consent):
+for area in (
+    db,
+    ingest,
+    events,
+    transform,
+    pipeline,
+    triggers,
+    prefect,
+    services,
+    consent,
+    report,
+):
     area.register(app)
 
 

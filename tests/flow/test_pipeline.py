@@ -196,6 +196,8 @@ def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_ro
         assert "succeeded" in first.stdout
         assert "daily_user_summary" in first.stdout
         assert "Prefect UI: http://127.0.0.1:" in first.stdout
+        assert "report: " in first.stdout
+        assert list((tmp_path / "home" / "reports").glob("report-*.html"))
         server = resident.running(tmp_path / "home")
         assert server is not None
         second = subprocess.run(

@@ -4,8 +4,8 @@ Writes synthetic Fitbit-format CSVs into the data folder, starts the event API a
 process (as it runs in production), posts generated events to it — duplicates and invalid
 ones included, so every counter moves — stops it, runs the Prefect flow on the resident
 Prefect server (started in the background at the beginning, so its first start-up overlaps
-the rest), and prints what happened. Deterministic for a seed, so running it twice loads
-nothing twice.
+the rest), prints what happened and writes the HTML report (`wearable report`). Deterministic
+for a seed, so running it twice loads nothing twice.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class DemoResult:
     csv_files: list[Path] = field(default_factory=list)
     events_posted: dict[str, int] = field(default_factory=dict)
     outcome: PipelineOutcome | None = None
+    report: Path | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -128,7 +129,32 @@ def run_demo(
             f"  Prefect UI: {result.outcome.flow_run_url}", highlight=False, soft_wrap=True
         )
     print_summary(console, database_url, result)
+    result.report = write_demo_report(settings, database_url, console)
     return result
+
+
+def write_demo_report(settings: Settings, database_url: str, console: Console) -> Path:
+    """`wearable report` with its defaults (the last four weeks with data); its path.
+
+    Raises DemoError when the report cannot be written.
+    """
+    import psycopg
+
+    from wearable_pipeline.report.page import ReportOptions, write_report
+    from wearable_pipeline.report.rules import RulesError
+
+    try:
+        with console.status("writing the report…"), connect(database_url) as conn:
+            written = write_report(conn, ReportOptions(), settings)
+    except (RulesError, OSError, psycopg.Error) as exc:
+        raise DemoError(f"report: {exc}") from exc
+    console.print(
+        f"[green]✓[/] report: {written.path} (charts for {written.period}; opens offline in "
+        "any browser)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return written.path
 
 
 def print_summary(console: Console, database_url: str, result: DemoResult) -> None:
