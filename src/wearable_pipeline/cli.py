@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from wearable_pipeline import __version__
-from wearable_pipeline.commands import consent, db, events, ingest, pipeline, transform
+from wearable_pipeline.commands import consent, db, events, ingest, lake, pipeline, transform
 from wearable_pipeline.config import disable_telemetry
 from wearable_pipeline.logs import configure_logging
 
@@ -42,7 +42,7 @@ def main(
     configure_logging(log_level.upper(), json=log_json)
 
 
-for area in (db, ingest, events, transform, pipeline, consent):
+for area in (db, ingest, events, transform, pipeline, consent, lake):
     area.register(app)
 
 
