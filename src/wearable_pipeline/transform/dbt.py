@@ -157,6 +157,29 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+# Targets of dbt/profiles.yml that read the Parquet lake instead of PostgreSQL.
+LAKE_TARGETS = frozenset({"spark"})
+
+
+def dbt_target(args: Sequence[str]) -> str | None:
+    """The `--target`/`-t` given in dbt arguments, else None (the profile's default)."""
+    for index, arg in enumerate(args):
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+        if arg in ("--target", "-t") and index + 1 < len(args):
+            return args[index + 1]
+    return None
+
+
+def lake_target_env(settings: Settings) -> dict[str, str]:
+    """What the spark target of dbt/profiles.yml reads: its folder (warehouse, metastore)
+    under WEARABLE_HOME, and the lake when one is configured."""
+    env = {"WEARABLE_SPARK_DIR": str(Path(settings.home).resolve() / "spark")}
+    if settings.lake_dir:
+        env["WEARABLE_LAKE_DIR"] = settings.lake_dir
+    return env
+
+
 def _needs_database(args: Sequence[str]) -> bool:
     first = next((arg for arg in args if not arg.startswith("-")), None)
     return bool(args) and first not in _DBT_SUBCOMMANDS_WITHOUT_DATABASE and "--help" not in args
@@ -217,7 +240,8 @@ def run_dbt(
     the embedded server if needed). Migrations run first (so the raw tables dbt's sources
     name exist, even before any file was loaded), unless the command needs no database.
     `target_path` redirects dbt's artefacts (tests use a temporary folder, so parallel
-    checkouts and runs do not share `dbt/target`).
+    checkouts and runs do not share `dbt/target`). With `--target spark` no database is
+    used: Spark reads the lake (`settings.lake_dir`), see dbt/macros/spark_lake.sql.
 
     Never raises for dbt failures: the result says what failed. A missing database raises
     `DatabaseUnavailableError` from the connection layer.
@@ -228,7 +252,10 @@ def run_dbt(
     args = [str(arg) for arg in args]
     env = dict(TELEMETRY_OFF)
     url = None
-    if _needs_database(args) or database_url:
+    if dbt_target(args) in LAKE_TARGETS:
+        # the lake is the input and Spark the engine: no PostgreSQL involved
+        env.update(lake_target_env(settings))
+    elif _needs_database(args) or database_url:
         url = database_url or resolve_database_url(settings)
         if migrate_first and _needs_database(args):
             with connect(url) as conn:
