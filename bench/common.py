@@ -55,9 +55,15 @@ def with_database(server_url: str, dbname: str) -> str:
 
 
 @contextmanager
-def scratch_database(server_url: str, label: str = "bench") -> Iterator[str]:
-    """A fresh, migrated database on `server_url`, dropped on exit."""
-    name = f"{label}_{uuid.uuid4().hex[:8]}"
+def scratch_database(
+    server_url: str, label: str = "bench", *, name: str | None = None
+) -> Iterator[str]:
+    """A fresh, migrated database on `server_url`, dropped on exit.
+
+    Named `<label>_<random>`, or exactly `name` (which must not exist yet): a benchmark that
+    times two runs on equal databases gives both the same name, as a user's runs have.
+    """
+    name = name or f"{label}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     url = with_database(server_url, name)

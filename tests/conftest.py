@@ -27,6 +27,22 @@ FITBIT_FIXTURES = Path(__file__).parent / "fixtures" / "fitbit"
 disable_telemetry()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_wearable_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """WEARABLE_HOME for everything the tests start (the event API records itself there):
+    never the project's own .wearable/."""
+    home = tmp_path_factory.mktemp("wearable-home")
+    previous = os.environ.get("WEARABLE_HOME")
+    os.environ["WEARABLE_HOME"] = str(home)
+    get_settings.cache_clear()
+    yield home
+    if previous is None:
+        os.environ.pop("WEARABLE_HOME", None)
+    else:
+        os.environ["WEARABLE_HOME"] = previous
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str]:
     """URL of a server where tests may create and drop databases."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typer.testing import CliRunner
 
 from wearable_pipeline.cli import app
@@ -14,7 +18,7 @@ from wearable_pipeline.db.connection import (
     connection_parts,
     redact,
 )
-from wearable_pipeline.db.migrate import available_migrations, migrate
+from wearable_pipeline.db.migrate import available_migrations, migrate, migrate_once
 
 
 def test_migrations_are_numbered_and_unique() -> None:
@@ -44,6 +48,21 @@ def test_migrate_creates_schemas_and_is_idempotent(database_url: str) -> None:
         "raw.daily_activity",
         "raw.sleep",
     } <= tables
+
+
+def test_migrate_once_migrates_a_database_once_per_process(pg_admin_url: str) -> None:
+    """The process's first call migrates; later ones (the flow's step) do not touch it."""
+    name = f"t_once_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    parts = conninfo_to_dict(pg_admin_url) | {"dbname": name}
+    url = make_conninfo(**parts)
+    try:
+        assert migrate_once(url) == [m.name for m in available_migrations()]
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+    assert migrate_once(url) == []  # no connection attempted: the database is gone
 
 
 def test_registered_raw_tables_have_every_format_column(database_url: str) -> None:

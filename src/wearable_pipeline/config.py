@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     )
     home: Path = Field(
         default=PROJECT_ROOT / ".wearable",
-        description="State folder: embedded database, run artefacts.",
+        description="State folder: embedded database, Prefect server, logs.",
     )
     data_dir: Path = Field(
         default=PROJECT_ROOT / "data",
@@ -84,6 +84,19 @@ class Settings(BaseSettings):
     api_keys: str = Field(
         default="",
         description="Comma-separated API keys; empty means the event API is open.",
+    )
+    prefect_api_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PREFECT_API_URL", "WEARABLE_PREFECT_API_URL"),
+        description="Your own Prefect server's API; unset means the resident server under `home`.",
+    )
+    prefect_port: int | None = Field(
+        default=None,
+        description="Port of the resident Prefect server (127.0.0.1); unset means a free one.",
+    )
+    prefect_start_timeout: float = Field(
+        default=120.0,
+        description="Seconds to wait for the resident Prefect server to become healthy.",
     )
     api_host: str = Field(default="127.0.0.1")
     api_port: int = Field(default=8000)

@@ -109,7 +109,7 @@ def test_migration_0006_keeps_the_first_of_each_copy_in_an_old_database(
             kept = conn.execute(
                 "select batch_id, event_index from raw.rejected_events order by event_index"
             ).fetchall()
-            assert applied == ["0006_rejected_events_once"]
+            assert applied[0] == "0006_rejected_events_once"  # and any later ones
             assert kept == [(first, index) for index in range(5)]
             with pytest.raises(psycopg.errors.UniqueViolation):
                 conn.execute(insert, (retry, 9, None, '{"b": 2}', None))

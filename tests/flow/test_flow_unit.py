@@ -7,9 +7,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from wearable_pipeline import flow
 from wearable_pipeline.db.connection import DatabaseUnavailableError
-from wearable_pipeline.pipeline import RunOptions
+from wearable_pipeline.orchestration import flow
+from wearable_pipeline.orchestration.runner import RunOptions
 
 
 class _FailedState:

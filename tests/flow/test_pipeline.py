@@ -1,7 +1,7 @@
 """The whole pipeline as users run it: the Prefect flow on real Fitbit data plus events.
 
-Slow-ish (a temporary Prefect server and real dbt runs), so each test does one run and checks
-everything it can about it.
+Slow-ish (real dbt runs, the session's resident Prefect server), so each test does one run
+and checks everything it can about it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -20,7 +21,11 @@ import pytest
 from wearable_pipeline.config import Settings
 from wearable_pipeline.events.generator import generate_events, post_events
 from wearable_pipeline.events.server_process import EventApiProcess
-from wearable_pipeline.pipeline import RunOptions, run_pipeline
+from wearable_pipeline.orchestration import prefect_server as resident
+from wearable_pipeline.orchestration.runner import RunOptions, run_pipeline
+
+if TYPE_CHECKING:
+    from .conftest import PrefectServer
 
 FITBIT = Path(__file__).parents[1] / "fixtures" / "fitbit"
 EVENT_USERS, EVENT_DAYS, EVENT_SEED = 5, 3, 7
@@ -36,6 +41,7 @@ def _settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         home=tmp_path / "home",
         data_dir=data_dir,
+        lake_dir=str(tmp_path / "lake"),
     )
 
 
@@ -58,7 +64,7 @@ def _expected_minutes_asleep_per_user() -> dict[str, int]:
 
 
 def test_flow_on_real_fitbit_data_and_events_succeeds(
-    fresh_database_url: str, tmp_path: Path
+    fresh_database_url: str, tmp_path: Path, prefect_server: PrefectServer
 ) -> None:
     settings = _settings(fresh_database_url, tmp_path)
     events = list(generate_events(users=EVENT_USERS, days=EVENT_DAYS, seed=EVENT_SEED))
@@ -74,8 +80,20 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
     assert run.files_loaded == 2
     assert run.models_built >= 4
     assert run.tests_passed > 0 and run.tests_failed == 0 and run.failed_tests == []
-    assert set(run.step_durations) == {"migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test"}
+    assert set(run.step_durations) == {
+        "migrate",
+        "ingest",
+        "lake_export",  # a lake is configured: the loads and events go there too
+        "dbt_seed",
+        "dbt_run",
+        "dbt_test",
+    }
+    assert outcome.summary["lake_export"]["rows"] == 940 + 413 + len(events)
+    assert len(list((tmp_path / "lake").glob("raw/*/_load_id=*/part-00000.parquet"))) == 2
     assert run.flow_run_id is not None
+    assert outcome.flow_run_url == (
+        f"{prefect_server.api_url.removesuffix('/api')}/runs/flow-run/{run.flow_run_id}"
+    )
 
     with psycopg.connect(fresh_database_url) as conn:
         steps = dict(
@@ -101,8 +119,17 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
         ).fetchone()
     assert steps == _expected_steps_per_user()
     assert asleep == _expected_minutes_asleep_per_user()
-    # Anonymous events (no user_id) have no user-day to land on.
-    assert events_per_user == dict(Counter(e["user_id"] for e in events if e.get("user_id")))
+    # Activity before sign-in counts for the user: the identify event of a signed-out session
+    # ties its anonymous id to the user (stitching, in stg_events).
+    signed_in_as = {
+        e["anonymous_id"]: e["user_id"]
+        for e in events
+        if e["event_name"] == "identify" and e.get("anonymous_id") and e.get("user_id")
+    }
+    assert signed_in_as  # the generator's signed-out sessions sign in part-way
+    owners = Counter(e.get("user_id") or signed_in_as.get(e.get("anonymous_id")) for e in events)
+    assert events_per_user == {user: count for user, count in owners.items() if user}
+    assert sum(events_per_user.values()) > sum(1 for e in events if e.get("user_id"))
     assert recorded == ("succeeded", 940 + 413)
 
     assert outcome.summary["tests"]["unit_tests"] == 0  # data tests only, unless asked
@@ -115,7 +142,7 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
 
 
 def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
-    fresh_database_url: str, tmp_path: Path
+    fresh_database_url: str, tmp_path: Path, prefect_server: PrefectServer
 ) -> None:
     settings = _settings(fresh_database_url, tmp_path)
     broken = tmp_path / "data" / "broken" / "dailyActivity_merged.csv"
@@ -127,6 +154,7 @@ def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
     )
     # A sleep file without its minutes columns: rejected whole, the rest still loads.
     (broken.parent / "sleepDay_merged.csv").write_text("Id,SleepDay\n1,4/12/2016 12:00:00 AM\n")
+    # PREFECT_API_URL (the session's server) is inherited: the "your own server" path
     env = {
         **os.environ,
         "DATABASE_URL": fresh_database_url,
@@ -158,11 +186,15 @@ def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
 
 @pytest.mark.slow
 def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_root: Path) -> None:
-    """The newcomer path: `make demo` on an empty state folder, then again (nothing twice)."""
+    """The newcomer path: `make demo` on an empty state folder, then again (nothing twice).
+
+    Its own embedded database and resident Prefect server, both started by the first demo,
+    reused by the second, and stopped by `wearable stop`.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "WEARABLE_DATABASE_URL"}
+        if key not in {"DATABASE_URL", "WEARABLE_DATABASE_URL", "PREFECT_API_URL", "PREFECT_HOME"}
     }
     env |= {"WEARABLE_HOME": str(tmp_path / "home"), "WEARABLE_DATA_DIR": str(tmp_path / "data")}
     try:
@@ -173,14 +205,24 @@ def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_ro
         assert "Demo summary" in first.stdout
         assert "succeeded" in first.stdout
         assert "daily_user_summary" in first.stdout
+        assert "Prefect UI: http://127.0.0.1:" in first.stdout
+        server = resident.running(tmp_path / "home")
+        assert server is not None
         second = subprocess.run(
             ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
         )
         assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+        assert resident.running(tmp_path / "home") == server  # reused, not restarted
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "wearable_pipeline.cli", "db", "stop"], env=env, timeout=60
+        stopped = subprocess.run(
+            [sys.executable, "-m", "wearable_pipeline.cli", "stop"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
+    assert "Prefect server stopped" in stopped.stdout, stopped.stdout + stopped.stderr
+    assert "embedded PostgreSQL stopped" in stopped.stdout
     # Second run: the same files and events, so nothing new lands.
     assert _summary_value(second.stdout, "CSV rows loaded") == "0"
     assert _summary_value(second.stdout, "events accepted") == "0"

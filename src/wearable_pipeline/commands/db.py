@@ -9,9 +9,6 @@ import typer
 
 from wearable_pipeline.commands.common import console, database_url, fail
 from wearable_pipeline.config import get_settings
-from wearable_pipeline.db import embedded
-from wearable_pipeline.db.connection import connect, connection_parts, redact
-from wearable_pipeline.db.migrate import applied_migrations
 
 db_app = typer.Typer(help="Manage the database (embedded PostgreSQL or DATABASE_URL).")
 
@@ -19,6 +16,10 @@ db_app = typer.Typer(help="Manage the database (embedded PostgreSQL or DATABASE_
 @db_app.command("status")
 def status() -> None:
     """Show which database is used, whether it is up, and the applied migrations."""
+    from wearable_pipeline.db import embedded
+    from wearable_pipeline.db.connection import connect, redact
+    from wearable_pipeline.db.migrate import applied_migrations
+
     settings = get_settings()
     if settings.database_url:
         console.print(f"database: [bold]DATABASE_URL[/] {redact(settings.database_url)}")
@@ -49,6 +50,8 @@ def url() -> None:
 @db_app.command("env")
 def env() -> None:
     """Print `export` lines for dbt and psql: use as `eval "$(wearable db env)"`."""
+    from wearable_pipeline.db.connection import connection_parts
+
     parts = connection_parts(database_url())
     for key, value in parts.as_env().items():
         typer.echo(f"export {key}={shlex.quote(value)}")
@@ -57,6 +60,7 @@ def env() -> None:
 @db_app.command("migrate")
 def migrate_command() -> None:
     """Apply pending migrations (every command does this implicitly)."""
+    from wearable_pipeline.db.connection import connect
     from wearable_pipeline.db.migrate import migrate
 
     url = database_url(migrated=False)
@@ -71,6 +75,9 @@ def migrate_command() -> None:
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def psql(ctx: typer.Context) -> None:
     """Open psql on the database; extra arguments are passed to psql (e.g. -c 'select 1')."""
+    from wearable_pipeline.db import embedded
+    from wearable_pipeline.db.connection import connection_parts
+
     parts = connection_parts(database_url())
     binary = str(embedded.bundled_binary("psql"))
     # The connection goes through the environment, so a password never shows in `ps`.
@@ -80,6 +87,8 @@ def psql(ctx: typer.Context) -> None:
 @db_app.command("stop")
 def stop() -> None:
     """Stop the embedded server (no-op with DATABASE_URL)."""
+    from wearable_pipeline.db import embedded
+
     settings = get_settings()
     if settings.database_url:
         raise fail("DATABASE_URL is set: this project does not manage that server", code=2)

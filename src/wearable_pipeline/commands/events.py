@@ -40,6 +40,7 @@ def serve(
     import uvicorn
 
     from wearable_pipeline.events.metrics_dir import shared_metrics_dir
+    from wearable_pipeline.orchestration import processes
 
     settings = get_settings()
     # Resolve once here (starting the embedded server if that is the configuration); the
@@ -52,13 +53,18 @@ def serve(
     # closes), then restores these handlers and re-raises the signal: exit 0 / 130, not -15.
     signal.signal(signal.SIGTERM, _exit_with(0))
     signal.signal(signal.SIGINT, _exit_with(130))
-    # Before anything imports prometheus_client, which picks its mode at import.
-    with shared_metrics_dir():
+    host, port = host or settings.api_host, port or settings.api_port
+    # Before anything imports prometheus_client, which picks its mode at import; listed for
+    # `wearable stop` while it runs.
+    with (
+        shared_metrics_dir(),
+        processes.recorded(settings.home, "api", f"http://{host}:{port}"),
+    ):
         uvicorn.run(
             "wearable_pipeline.events.api:app_from_env",
             factory=True,
-            host=host or settings.api_host,
-            port=port or settings.api_port,
+            host=host,
+            port=port,
             workers=workers,
             log_config=None,  # our JSON/rich logging set up by the CLI, not uvicorn's
             access_log=False,  # one line per request comes from the app itself

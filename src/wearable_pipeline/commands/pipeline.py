@@ -5,15 +5,33 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich import box
 from rich.table import Table
 
-from wearable_pipeline.commands.common import console, database_url, err_console, fail
+from wearable_pipeline.commands.common import (
+    console,
+    database_url,
+    err_console,
+    fail,
+    run_or_fail,
+    start_prefect_server,
+)
 from wearable_pipeline.config import get_settings
-from wearable_pipeline.db.connection import connect
-from wearable_pipeline.runs import PipelineRun
+
+if TYPE_CHECKING:
+    from wearable_pipeline.orchestration.run_records import PipelineRun
+
+# The run options `wearable run`, `schedule` and `watch` share.
+SKIP_TESTS = typer.Option(False, "--skip-tests", help="Do not run dbt tests.")
+SELECT = typer.Option(None, "--select", "-s", help="dbt selection for run and test (repeatable).")
+UNIT_TESTS = typer.Option(
+    False,
+    "--unit-tests",
+    help="Also run dbt unit tests (they check the SQL on fixed inputs; make test runs them).",
+)
 
 
 def run(
@@ -21,24 +39,20 @@ def run(
         None, help="Files or folders to ingest (default: the data folder, WEARABLE_DATA_DIR)."
     ),
     skip_ingest: bool = typer.Option(False, "--skip-ingest", help="Do not ingest CSV drops."),
-    skip_tests: bool = typer.Option(False, "--skip-tests", help="Do not run dbt tests."),
-    select: list[str] = typer.Option(
-        None, "--select", "-s", help="dbt selection for run and test (repeatable)."
-    ),
-    unit_tests: bool = typer.Option(
-        False,
-        "--unit-tests",
-        help="Also run dbt unit tests (they check the SQL on fixed inputs; make test runs them).",
-    ),
+    skip_tests: bool = SKIP_TESTS,
+    select: list[str] = SELECT,
+    unit_tests: bool = UNIT_TESTS,
     as_json: bool = typer.Option(False, "--json", help="Print the run record as JSON."),
 ) -> None:
     """Run the pipeline (Prefect flow): migrate → ingest → dbt seed → dbt run → dbt test.
 
-    Exit status 0 when the run succeeded, 1 when any step failed (failing dbt tests are named).
+    The run shows in the Prefect UI (its address is printed). Exit status 0 when the run
+    succeeded, 1 when any step failed (failing dbt tests are named).
     """
-    from wearable_pipeline.pipeline import RunOptions, run_pipeline
+    from wearable_pipeline.orchestration.runner import RunOptions
 
     settings = get_settings()
+    start_prefect_server(settings)  # in the background, while the database starts
     database_url(settings)  # fail early and clearly when the database is unreachable
     for path in paths or []:
         if not path.exists():
@@ -50,12 +64,13 @@ def run(
         select=list(select or []),
         unit_tests=unit_tests,
     )
-    outcome = run_pipeline(settings, options)
+    outcome = run_or_fail(settings, options)
     record = outcome.run
     if as_json:
-        typer.echo(json.dumps(_run_as_dict(record), default=str, indent=2))
+        data = {**_run_as_dict(record), "flow_run_url": outcome.flow_run_url}
+        typer.echo(json.dumps(data, default=str, indent=2))
     else:
-        _print_run(record)
+        _print_run(record, outcome.flow_run_url)
     if not outcome.succeeded:
         if record.failed_tests:
             err_console.print("[bold red]failing dbt tests:[/]")
@@ -75,7 +90,8 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """List recent pipeline runs (from ops.pipeline_runs), newest first."""
-    from wearable_pipeline.runs import recent_runs
+    from wearable_pipeline.db.connection import connect
+    from wearable_pipeline.orchestration.run_records import recent_runs
 
     with connect(database_url()) as conn:
         records = recent_runs(conn, limit)
@@ -112,8 +128,8 @@ def runs(
 
 
 def demo(
-    users: int = typer.Option(20, min=1, help="Synthetic users."),
-    days: int = typer.Option(30, min=1, help="Days of data per user."),
+    users: int = typer.Option(10, min=1, help="Synthetic users."),
+    days: int = typer.Option(14, min=1, help="Days of data per user."),
     seed: int = typer.Option(42, help="Seed: the same seed writes the same data."),
 ) -> None:
     """Everything end to end on generated data: CSVs, events through the API, the flow, a summary.
@@ -121,10 +137,14 @@ def demo(
     Safe to run again: the same seed produces the same files and events, so a second run loads
     nothing twice (files are skipped, events deduplicated).
     """
-    from wearable_pipeline.demo import DemoConfig, DemoError, run_demo
+    from wearable_pipeline.orchestration.demo import DemoConfig, DemoError, run_demo
 
+    settings = get_settings()
+    start_prefect_server(settings)  # in the background: its first start takes a while
+    with console.status("starting the database…"):
+        url = database_url(settings)
     try:
-        result = run_demo(get_settings(), DemoConfig(users=users, days=days, seed=seed), console)
+        result = run_demo(settings, url, DemoConfig(users=users, days=days, seed=seed), console)
     except DemoError as exc:
         raise fail(str(exc)) from exc
     if not result.succeeded:
@@ -142,13 +162,19 @@ def _run_as_dict(record: PipelineRun) -> dict[str, object]:
     return data
 
 
-def _print_run(record: PipelineRun) -> None:
+def _print_run(record: PipelineRun, flow_run_url: str | None) -> None:
     table = Table(title=f"Pipeline run {record.run_id}", show_header=False)
     table.add_column("")
     table.add_column("")
     table.add_row("status", _status_markup(record.status))
     table.add_row("duration", f"{record.duration_s:.1f} s" if record.duration_s else "-")
-    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in record.step_durations.items())
+    # in the flow's order (the database returns them in its own)
+    order = ("migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test")
+    durations = sorted(
+        record.step_durations.items(),
+        key=lambda item: order.index(item[0]) if item[0] in order else len(order),
+    )
+    steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in durations)
     table.add_row("steps", steps or "-")
     table.add_row("files loaded", str(record.files_loaded))
     table.add_row("files rejected", str(record.files_rejected))
@@ -159,6 +185,8 @@ def _print_run(record: PipelineRun) -> None:
     if record.error:
         table.add_row("error", record.error)
     console.print(table)
+    if flow_run_url:
+        console.print(f"Prefect UI: {flow_run_url}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

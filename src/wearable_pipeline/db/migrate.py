@@ -1,4 +1,8 @@
-"""Numbered SQL migrations, applied in order, once, and safe to run on every command.
+"""Numbered SQL migrations, applied in order, once, and safe to run again.
+
+A process applies them where it starts — the CLI's `database_url()` helper, the event API's
+lifespan, a flow run that Prefect started in a process of its own, a test fixture — through
+`migrate_once`, never from the functions that merely use the database.
 
 Each file in `migrations/` named `NNNN_description.sql` is applied in its own savepoint and
 recorded in `ops.schema_migrations` with a checksum, all inside one transaction that holds an
@@ -103,6 +107,27 @@ def migrate(conn: psycopg.Connection) -> list[str]:
             log.info("applied migration", extra={"migration": migration.name})
         ensure_registered_tables(conn)
     return applied_now
+
+
+# Databases this process has brought up to date (their URLs): see `migrate_once`.
+_MIGRATED_BY_THIS_PROCESS: set[str] = set()
+
+
+def migrate_once(database_url: str) -> list[str]:
+    """Apply pending migrations to the database, unless this process already did.
+
+    The one call a process makes where it starts; a later call (the flow's migrate step in a
+    `wearable run`, `watch` or `schedule` process) returns [] without touching the database.
+    Returns the names applied. Raises DatabaseUnavailableError or MigrationError.
+    """
+    from wearable_pipeline.db.connection import connect
+
+    if database_url in _MIGRATED_BY_THIS_PROCESS:
+        return []
+    with connect(database_url) as conn:
+        applied = migrate(conn)
+    _MIGRATED_BY_THIS_PROCESS.add(database_url)
+    return applied
 
 
 def applied_migrations(conn: psycopg.Connection) -> list[tuple[int, str, object]]:

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wearable_pipeline.config import TELEMETRY_OFF, Settings, get_settings
-from wearable_pipeline.db.connection import connect, connection_parts, resolve_database_url
-from wearable_pipeline.db.migrate import migrate
+from wearable_pipeline.db.connection import connection_parts, resolve_database_url
 
 # dbt's own statuses, grouped by what the pipeline needs to know.
 _TEST_RESOURCE_TYPES = frozenset({"test", "unit_test"})
@@ -181,6 +180,9 @@ def lake_target_env(settings: Settings) -> dict[str, str]:
 
 
 def _needs_database(args: Sequence[str]) -> bool:
+    """Whether the command uses PostgreSQL (a lake target such as spark does not)."""
+    if dbt_target(args) in LAKE_TARGETS:
+        return False
     first = next((arg for arg in args if not arg.startswith("-")), None)
     return bool(args) and first not in _DBT_SUBCOMMANDS_WITHOUT_DATABASE and "--help" not in args
 
@@ -232,13 +234,12 @@ def run_dbt(
     *,
     database_url: str | None = None,
     target_path: Path | None = None,
-    migrate_first: bool = True,
 ) -> DbtResult:
     """Run one dbt command (e.g. `["build"]`, `["test", "--select", "stg_sleep"]`) in-process.
 
     The database is `database_url` when given, else the one `settings` resolve to (starting
-    the embedded server if needed). Migrations run first (so the raw tables dbt's sources
-    name exist, even before any file was loaded), unless the command needs no database.
+    the embedded server if needed). The database must be migrated already (the process does
+    that where it starts), so the raw tables dbt's sources name exist.
     `target_path` redirects dbt's artefacts (tests use a temporary folder, so parallel
     checkouts and runs do not share `dbt/target`). With `--target spark` no database is
     used: Spark reads the lake (`settings.lake_dir`), see dbt/macros/spark_lake.sql.
@@ -257,9 +258,6 @@ def run_dbt(
         env.update(lake_target_env(settings))
     elif _needs_database(args) or database_url:
         url = database_url or resolve_database_url(settings)
-        if migrate_first and _needs_database(args):
-            with connect(url) as conn:
-                migrate(conn)
         env.update(dbt_env(url))
     full_args = _with_paths(args, settings.dbt_project_dir, target_path)
 

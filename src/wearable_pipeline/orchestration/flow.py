@@ -1,19 +1,25 @@
-"""The Prefect flow `wearable_pipeline`: migrate → ingest → dbt seed → dbt run → dbt test.
+"""The Prefect flow `wearable_pipeline`: migrate → ingest → (lake export) → dbt seed → dbt run
+→ dbt test. The lake export runs when a lake is configured (WEARABLE_LAKE_DIR, docs/scaling.md).
 
 Each step is a Prefect task over a library function. Steps that talk to the database retry
 when the database is unreachable (a retry can help); a failing dbt test never retries (the data
-will not change between attempts) and fails the flow. Every step writes its duration and counts
-to `ops.pipeline_runs` as soon as it finishes.
+will not change between attempts) and fails the flow. The flow records itself in
+`ops.pipeline_runs` and every step writes its duration and counts there as soon as it
+finishes, whoever started the run: `wearable run`, `wearable watch`, or Prefect's runner for a
+schedule (`wearable schedule`) or the UI's "Run" button, which start the flow in a process of
+their own — for those processes the flow's migrate step is where migrations are applied.
 
-Import this module only after `wearable_pipeline.pipeline.configure_prefect()` has set Prefect's
-environment (home folder, telemetry off): Prefect reads its settings at import time.
+Import this module only after `orchestration.prefect_env.configure_prefect()` has set Prefect's
+environment (server, home folder, telemetry off): Prefect reads its settings at import time.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,25 +28,50 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from wearable_pipeline.config import get_settings
-from wearable_pipeline.db.connection import DatabaseUnavailableError, connect
-from wearable_pipeline.db.migrate import migrate
-from wearable_pipeline.runs import RunRecorder
+from wearable_pipeline.config import Settings, get_settings
+from wearable_pipeline.db.connection import (
+    DatabaseUnavailableError,
+    connect,
+    resolve_database_url,
+)
+from wearable_pipeline.db.migrate import migrate_once
+from wearable_pipeline.orchestration.run_records import RunRecorder
 
 T = TypeVar("T")
 
-# The resolved database URL for this run. Kept out of the flow's parameters on purpose: Prefect
-# stores parameters in its own database, and a DATABASE_URL may carry a password.
-DATABASE_URL: ContextVar[str] = ContextVar("wearable_database_url")
+
+@dataclass(frozen=True)
+class FlowEnvironment:
+    """What the steps need besides their parameters: the settings and the resolved database.
+
+    Kept out of the flow's parameters on purpose: Prefect stores parameters in its own
+    database, and a DATABASE_URL may carry a password.
+    """
+
+    settings: Settings
+    database_url: str
 
 
-def _database_url() -> str:
+_ENVIRONMENT: ContextVar[FlowEnvironment] = ContextVar("wearable_flow_environment")
+
+
+@contextmanager
+def flow_environment(settings: Settings, database_url: str) -> Iterator[None]:
+    """Run flows in this block with these settings (a caller's own, e.g. a test's)."""
+    token = _ENVIRONMENT.set(FlowEnvironment(settings, database_url))
     try:
-        return DATABASE_URL.get()
-    except LookupError:
-        from wearable_pipeline.db.connection import resolve_database_url
+        yield
+    finally:
+        _ENVIRONMENT.reset(token)
 
-        return resolve_database_url(get_settings())
+
+def _environment() -> FlowEnvironment:
+    """The caller's environment, else this process's settings (a run Prefect started)."""
+    try:
+        return _ENVIRONMENT.get()
+    except LookupError:
+        settings = get_settings()
+        return FlowEnvironment(settings, resolve_database_url(settings))
 
 
 class DbtStepFailed(RuntimeError):
@@ -94,31 +125,28 @@ _DB_TASK = {
 
 
 @task(name="migrate", **_DB_TASK)
-def migrate_task(run_id: str) -> list[str]:
-    database_url = _database_url()
-    recorder = RunRecorder(database_url, run_id)
-
-    def work() -> list[str]:
-        with connect(database_url) as conn:
-            return migrate(conn)
-
-    applied = _timed(recorder, "migrate", work)
+def migrate_task() -> list[str]:
+    """Migrations, once per process: real work only when Prefect started this process."""
+    applied = migrate_once(_environment().database_url)
     get_run_logger().info("migrations applied: %s", ", ".join(applied) or "none (up to date)")
     return applied
 
 
 @task(name="ingest", **_DB_TASK)
-def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
+def ingest_task(run_id: str, paths: list[str]) -> dict[str, Any]:
     from wearable_pipeline.ingest.loader import ingest_paths
     from wearable_pipeline.ingest.report import PROBLEM_STATUSES
 
     logger = get_run_logger()
-    database_url = _database_url()
+    env = _environment()
+    database_url = env.database_url
     recorder = RunRecorder(database_url, run_id)
     report = _timed(
         recorder,
         "ingest",
-        lambda: ingest_paths(database_url, [Path(p) for p in paths], drop_dir=Path(drop_dir)),
+        lambda: ingest_paths(
+            database_url, [Path(p) for p in paths], drop_dir=Path(env.settings.data_dir)
+        ),
         files_loaded=lambda r: r.files_loaded,
         rows_ingested=lambda r: r.rows_loaded,
     )
@@ -146,6 +174,27 @@ def ingest_task(run_id: str, paths: list[str], drop_dir: str) -> dict[str, Any]:
     }
 
 
+@task(name="lake export", **_DB_TASK)
+def lake_export_task(run_id: str) -> dict[str, Any]:
+    """New raw loads and events to the Parquet lake, once each (lake/export.py)."""
+    from wearable_pipeline.lake.export import export_to_lake
+
+    env = _environment()
+    lake = env.settings.lake_dir
+    assert lake, "the lake export step runs only when a lake is configured"
+    recorder = RunRecorder(env.database_url, run_id)
+    report = _timed(recorder, "lake_export", lambda: export_to_lake(env.database_url, lake))
+    get_run_logger().info(
+        "lake %s: %d load(s), %d event(s), %d rows in %.1f s",
+        report.lake,
+        len(report.loads),
+        report.events.rows if report.events else 0,
+        report.rows,
+        report.seconds,
+    )
+    return {"loads": len(report.loads), "rows": report.rows, "bytes": report.bytes}
+
+
 def _run_dbt_logged(
     command: str,
     database_url: str,
@@ -164,7 +213,7 @@ def _run_dbt_logged(
     # fails with DatabaseUnavailableError, the one failure its retries are meant for.
     connect(database_url, connect_timeout=10).close()
     args = ["--quiet", command, *(["--select", *select] if select else []), *(extra or [])]
-    result = run_dbt(args, database_url=database_url, migrate_first=False)
+    result = run_dbt(args, _environment().settings, database_url=database_url)
     for node in result.nodes:
         log = logger.error if node.failed else logger.info
         log(
@@ -183,7 +232,7 @@ def _run_dbt_logged(
 
 @task(name="dbt seed", **_DB_TASK)
 def dbt_seed_task(run_id: str) -> int:
-    database_url = _database_url()
+    database_url = _environment().database_url
     recorder = RunRecorder(database_url, run_id)
     result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged("seed", database_url))
     if not result.success:
@@ -193,7 +242,7 @@ def dbt_seed_task(run_id: str) -> int:
 
 @task(name="dbt run", **_DB_TASK)
 def dbt_run_task(run_id: str, select: list[str]) -> int:
-    database_url = _database_url()
+    database_url = _environment().database_url
     recorder = RunRecorder(database_url, run_id)
     result = _timed(
         recorder,
@@ -210,7 +259,7 @@ def dbt_run_task(run_id: str, select: list[str]) -> int:
 def dbt_test_task(run_id: str, select: list[str], unit_tests: bool = False) -> dict[str, Any]:
     """Data tests judge the data; dbt unit tests (static inputs, they judge the SQL) run only
     when asked — dbt's advice for production runs; `make test` runs them on every change."""
-    database_url = _database_url()
+    database_url = _environment().database_url
     recorder = RunRecorder(database_url, run_id)
     extra = [] if unit_tests else ["--exclude-resource-type", "unit_test"]
     result = _timed(
@@ -227,23 +276,61 @@ def dbt_test_task(run_id: str, select: list[str], unit_tests: bool = False) -> d
 
 @flow(name="wearable_pipeline", log_prints=False, validate_parameters=False)
 def wearable_pipeline(
-    run_id: str,
-    paths: list[str],
-    drop_dir: str,
+    paths: list[str] | None = None,
     skip_ingest: bool = False,
     skip_tests: bool = False,
     select: list[str] | None = None,
     unit_tests: bool = False,
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """The whole pipeline as one Prefect flow run; raises when a step fails."""
-    RunRecorder(_database_url(), run_id).set_flow_run(flow_run.get_id())
-    summary: dict[str, Any] = {"migrations": migrate_task(run_id)}
-    if not skip_ingest:
-        summary["ingest"] = ingest_task(run_id, paths, drop_dir)
+    """The whole pipeline as one Prefect flow run, recorded in `ops.pipeline_runs`.
+
+    `paths`: files and folders to ingest (default: the data folder, when it exists).
+    `run_id`: the `ops.pipeline_runs` id to record under (a new one when None).
+    Raises when a step fails, after recording why.
+    """
+    env = _environment()
+    options = {
+        "paths": list(paths or []),
+        "skip_ingest": skip_ingest,
+        "skip_tests": skip_tests,
+        "select": list(select or []),
+        "unit_tests": unit_tests,
+    }
+    with flow_environment(env.settings, env.database_url):
+        started = time.perf_counter()
+        migrations = migrate_task()  # the run can only be recorded in a migrated database
+        recorder = RunRecorder.start(
+            env.database_url, options, run_id=run_id, flow_run_id=flow_run.get_id()
+        )
+        recorder.step_finished("migrate", time.perf_counter() - started)
+        try:
+            summary = _steps(str(recorder.run_id), env.settings, options)
+        except (DataTestsFailed, FilesRejected) as exc:
+            recorder.finish("failed", str(exc))
+            raise
+        except Exception as exc:
+            recorder.finish("failed", f"{type(exc).__name__}: {exc}")
+            raise
+        except BaseException as exc:  # Ctrl-C, or SIGTERM (which Prefect turns into one)
+            recorder.finish("failed", f"interrupted ({type(exc).__name__})")
+            raise
+        recorder.finish("succeeded")
+    return {"run_id": str(recorder.run_id), "migrations": migrations, **summary}
+
+
+def _steps(run_id: str, settings: Settings, options: dict[str, Any]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    if not options["skip_ingest"]:
+        # A missing data folder means "no drops yet", not a failed load.
+        default_paths = [str(settings.data_dir)] if Path(settings.data_dir).is_dir() else []
+        summary["ingest"] = ingest_task(run_id, options["paths"] or default_paths)
+    if settings.lake_dir:
+        summary["lake_export"] = lake_export_task(run_id)
     summary["seeds"] = dbt_seed_task(run_id)
-    summary["models_built"] = dbt_run_task(run_id, select or [])
-    if not skip_tests:
-        summary["tests"] = dbt_test_task(run_id, select or [], unit_tests)
+    summary["models_built"] = dbt_run_task(run_id, options["select"])
+    if not options["skip_tests"]:
+        summary["tests"] = dbt_test_task(run_id, options["select"], options["unit_tests"])
     # Rejected files do not stop the models being built from everything else, but the run
     # must not report success while a drop was refused (as `wearable ingest` exits 1).
     rejected = summary.get("ingest", {}).get("rejected_files")

@@ -2,8 +2,10 @@
 
 Writes synthetic Fitbit-format CSVs into the data folder, starts the event API as a separate
 process (as it runs in production), posts generated events to it — duplicates and invalid
-ones included, so every counter moves — stops it, runs the Prefect flow, and prints what
-happened. Deterministic for a seed, so running it twice loads nothing twice.
+ones included, so every counter moves — stops it, runs the Prefect flow on the resident
+Prefect server (started in the background at the beginning, so its first start-up overlaps
+the rest), and prints what happened. Deterministic for a seed, so running it twice loads
+nothing twice.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from rich.console import Console
 from rich.table import Table
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.db.connection import (
-    DatabaseUnavailableError,
-    connect,
-    resolve_database_url,
-)
-from wearable_pipeline.db.embedded import EmbeddedServerError
-from wearable_pipeline.db.migrate import MigrationError, migrate
+from wearable_pipeline.db.connection import connect
 from wearable_pipeline.events.server_process import ApiStartError, EventApiProcess
-from wearable_pipeline.pipeline import PipelineOutcome, RunOptions, run_pipeline
+from wearable_pipeline.orchestration import prefect_server
+from wearable_pipeline.orchestration.runner import (
+    PipelineNotStarted,
+    PipelineOutcome,
+    RunOptions,
+    run_pipeline,
+)
 
 
 class DemoError(RuntimeError):
@@ -35,8 +37,10 @@ class DemoError(RuntimeError):
 
 @dataclass(frozen=True)
 class DemoConfig:
-    users: int = 20
-    days: int = 30
+    # A whole Fitbit export - heart rate every 5-15 s, minute files - of a small study: big
+    # enough to show every column, small enough for a first minute.
+    users: int = 10
+    days: int = 14
     seed: int = 42
     duplicate_rate: float = 0.03
     invalid_rate: float = 0.02
@@ -54,21 +58,24 @@ class DemoResult:
         return self.outcome is not None and self.outcome.succeeded
 
 
-def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoResult:
-    """Run every part of the system once; print progress and a summary on `console`."""
+def run_demo(
+    settings: Settings, database_url: str, config: DemoConfig, console: Console
+) -> DemoResult:
+    """Run every part of the system once on a migrated database; print progress and a summary.
+
+    Raises DemoError naming the step that could not run.
+    """
     from wearable_pipeline.events.generator import PostError, generate_events, post_events
     from wearable_pipeline.synth import generate_csv
 
     result = DemoResult()
-    with console.status("starting the database…"):
-        try:
-            database_url = resolve_database_url(settings)
-            with connect(database_url) as conn:
-                migrate(conn)
-        except (DatabaseUnavailableError, EmbeddedServerError, MigrationError) as exc:
-            raise DemoError(f"database: {exc}") from exc
     where = "DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.home}"
     console.print(f"[green]✓[/] database ready ({where})")
+    if not settings.prefect_api_url:
+        try:
+            prefect_server.start(settings.home, port=settings.prefect_port)
+        except prefect_server.PrefectServerError as exc:
+            raise DemoError(f"Prefect server: {exc}") from exc
 
     out_dir = Path(settings.data_dir) / "synthetic"
     with console.status(f"writing synthetic CSVs to {out_dir}…"):
@@ -76,8 +83,9 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
             out_dir, users=config.users, days=config.days, seed=config.seed
         )
     console.print(
-        f"[green]✓[/] wrote {len(result.csv_files)} Fitbit-format CSV files "
-        f"({config.users} users × {config.days} days) to {out_dir}"
+        f"[green]✓[/] wrote a Fitbit study export, {len(result.csv_files)} files "
+        f"({config.users} users × {config.days} days: daily, hourly, minute, heart rate) "
+        f"to {out_dir}"
     )
 
     try:
@@ -107,11 +115,18 @@ def run_demo(settings: Settings, config: DemoConfig, console: Console) -> DemoRe
 
     with console.status("running the pipeline (Prefect flow: ingest → dbt seed/run/test)…"):
         # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
-        result.outcome = run_pipeline(
-            settings, RunOptions(paths=[Path(settings.data_dir)]), prefect_log_level="WARNING"
-        )
+        try:
+            result.outcome = run_pipeline(
+                settings, RunOptions(paths=[Path(settings.data_dir)]), prefect_log_level="WARNING"
+            )
+        except (PipelineNotStarted, prefect_server.PrefectServerError) as exc:
+            raise DemoError(f"pipeline: {exc}") from exc
     mark = "[green]✓[/]" if result.outcome.succeeded else "[red]✗[/]"
     console.print(f"{mark} pipeline run {result.outcome.run.status}")
+    if result.outcome.flow_run_url:
+        console.print(
+            f"  Prefect UI: {result.outcome.flow_run_url}", highlight=False, soft_wrap=True
+        )
     print_summary(console, database_url, result)
     return result
 
@@ -172,10 +187,12 @@ _PREVIEW_COLUMNS = {
     "user_id": "user",
     "summary_date": "date",
     "steps": "steps",
-    "minutes_asleep": "asleep min",
-    "sleep_efficiency": "sleep eff",
+    "hourly_steps": "hourly",
+    "minutes_asleep": "asleep",
+    "mean_heart_rate_bpm": "bpm",
+    "resting_heart_rate_bpm": "rest",
+    "valid_hours": "worn h",
     "event_count": "events",
-    "is_not_worn": "unworn",
 }
 
 

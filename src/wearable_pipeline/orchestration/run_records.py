@@ -61,14 +61,25 @@ class RunRecorder:
         self.run_id = uuid.UUID(str(run_id))
 
     @classmethod
-    def start(cls, database_url: str, options: dict[str, Any]) -> RunRecorder:
-        """Insert a new run in status `running` and return its recorder."""
-        recorder = cls(database_url, uuid.uuid4())
+    def start(
+        cls,
+        database_url: str,
+        options: dict[str, Any],
+        *,
+        run_id: uuid.UUID | str | None = None,
+        flow_run_id: uuid.UUID | str | None = None,
+    ) -> RunRecorder:
+        """Insert a new run in status `running` and return its recorder.
+
+        `run_id` lets the caller find the record afterwards (a new one when None);
+        `flow_run_id` links it to Prefect's flow run.
+        """
+        recorder = cls(database_url, run_id or uuid.uuid4())
         with connect(database_url, autocommit=True) as conn:
             conn.execute(
-                "insert into ops.pipeline_runs (run_id, status, options)"
-                " values (%s, 'running', %s)",
-                [recorder.run_id, Jsonb(options)],
+                "insert into ops.pipeline_runs (run_id, status, options, flow_run_id)"
+                " values (%s, 'running', %s, %s)",
+                [recorder.run_id, Jsonb(options), flow_run_id],
             )
         return recorder
 
@@ -84,10 +95,6 @@ class RunRecorder:
             sql.SQL("{} = %s").format(sql.Identifier(column)) for column in values
         )
         self._update(assignments, list(values.values()))
-
-    def set_flow_run(self, flow_run_id: uuid.UUID | str | None) -> None:
-        if flow_run_id is not None:
-            self._set(flow_run_id=str(flow_run_id))
 
     def step_finished(self, step: str, seconds: float, **counts: int) -> None:
         """Record a step's duration and any counts it produced (rows_ingested=…, …)."""

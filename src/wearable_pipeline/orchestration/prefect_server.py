@@ -1,0 +1,273 @@
+"""The resident Prefect server: `prefect server start` kept running between commands.
+
+Managed like the embedded database: the first command that needs it starts it in the
+background, on 127.0.0.1 and a free port (or `WEARABLE_PREFECT_PORT`), with its state, log and
+SQLite database in `<WEARABLE_HOME>/prefect`; every later run reuses it, so a run starts in
+seconds and its history stays visible in Prefect's UI. `wearable prefect stop` (or
+`wearable stop`) stops it. With `PREFECT_API_URL` set, the user's own server is used and this
+module is not involved.
+
+Only Prefect's public interfaces are used: its CLI to start the server, environment variables
+for settings, and the API's `/api/health` endpoint. Nothing here imports `prefect`, so
+starting or checking the server costs no Prefect import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from wearable_pipeline.config import TELEMETRY_OFF
+from wearable_pipeline.orchestration.processes import is_alive
+
+HOST = "127.0.0.1"
+_STATE_FILE = "resident-server.json"
+_LOCK_FILE = "resident-server.lock"
+_LOG_FILE = "server.log"
+# Variables that would point the server at another server or profile instead of itself.
+_NOT_FOR_THE_SERVER = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE")
+
+
+class PrefectServerError(RuntimeError):
+    """The resident Prefect server could not be started or did not become healthy."""
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """What `resident-server.json` records about the server this project started."""
+
+    pid: int
+    port: int
+    create_time: float  # the process's start time, so a reused pid is not mistaken for it
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    folder: Path
+    process: ServerProcess | None  # None when not running
+    healthy: bool
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None
+
+
+def prefect_home(home: Path) -> Path:
+    """Prefect's own home (PREFECT_HOME) inside the project's state folder."""
+    return Path(home).expanduser().resolve() / "prefect"
+
+
+def log_path(home: Path) -> Path:
+    return prefect_home(home) / _LOG_FILE
+
+
+def ui_url(api_url: str) -> str:
+    """The UI's address for an API address (`…/api` → `…`), as Prefect derives PREFECT_UI_URL."""
+    return api_url.rstrip("/").removesuffix("/api")
+
+
+def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """True when `GET {api_url}/health` answers 200."""
+    import httpx
+
+    try:
+        return httpx.get(f"{api_url.rstrip('/')}/health", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def running(home: Path) -> ServerProcess | None:
+    """The resident server's process when it runs (healthy or still starting), else None."""
+    return _running_process(prefect_home(home))
+
+
+def status(home: Path) -> ServerStatus:
+    """Whether the resident server for `home` runs and answers, without starting it."""
+    process = _running_process(prefect_home(home))
+    healthy = process is not None and is_healthy(process.api_url)
+    return ServerStatus(folder=prefect_home(home), process=process, healthy=healthy)
+
+
+def ensure_running(home: Path, *, port: int | None = None, timeout: float = 120.0) -> str:
+    """Start the resident server if it is not running, wait until healthy, return its API URL.
+
+    Safe to call from several processes at once: a lock file makes one of them start the
+    server and the others wait for that one. Raises PrefectServerError with the end of the
+    server's log when it exits or stays unhealthy for `timeout` seconds.
+    """
+    process = start(home, port=port)
+    wait_until_healthy(home, process, timeout)
+    return process.api_url
+
+
+def start(home: Path, *, port: int | None = None) -> ServerProcess:
+    """Start the resident server in the background if it is not running; do not wait.
+
+    Returns the running (or just started) server. Lets a caller overlap the server's start-up
+    (about 15 s the first time, 5 s later) with other work, then `wait_until_healthy`.
+    """
+    folder = prefect_home(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):
+        running = _running_process(folder)
+        if running is not None:
+            return running
+        return _spawn(folder, port or _previous_port(folder) or _free_port())
+
+
+def wait_until_healthy(home: Path, process: ServerProcess, timeout: float = 120.0) -> None:
+    """Poll `/api/health` until it answers; raise PrefectServerError if the server dies first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if is_healthy(process.api_url):
+            return
+        if not _alive(process):
+            raise PrefectServerError(
+                f"the Prefect server (pid {process.pid}, port {process.port}) exited while "
+                f"starting; its log ({log_path(home)}) ends with:\n{_log_tail(prefect_home(home))}"
+            )
+        if time.monotonic() > deadline:
+            raise PrefectServerError(
+                f"the Prefect server at {process.ui_url} is not healthy after {timeout:.0f} s "
+                f"(WEARABLE_PREFECT_START_TIMEOUT); `wearable prefect stop` and retry. Its log "
+                f"({log_path(home)}) ends with:\n{_log_tail(prefect_home(home))}"
+            )
+        time.sleep(0.25)
+
+
+def stop(home: Path, timeout: float = 20.0) -> bool:
+    """Stop the resident server (SIGTERM, then SIGKILL after `timeout`). False if not running."""
+    folder = prefect_home(home)
+    if not folder.is_dir():
+        return False
+    with _locked(folder):
+        process = _running_process(folder)
+        if process is None:
+            return False
+        _terminate(process, timeout)
+        return True
+
+
+def _spawn(folder: Path, port: int) -> ServerProcess:
+    env = {key: value for key, value in os.environ.items() if key not in _NOT_FOR_THE_SERVER}
+    env |= {**TELEMETRY_OFF, "PREFECT_HOME": str(folder)}
+    command = [
+        *_prefect_command(),
+        *("server", "start", "--host", HOST, "--port", str(port), "--ui", "--analytics-off"),
+    ]
+    with (folder / _LOG_FILE).open("wb") as log:
+        child = subprocess.Popen(
+            command,
+            env=env,
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own session: Ctrl-C in the terminal that started it does not reach it, and
+            # it outlives the command that started it, as the embedded database does.
+            start_new_session=True,
+        )
+    import psutil
+
+    try:
+        create_time = psutil.Process(child.pid).create_time()
+    except psutil.NoSuchProcess as exc:
+        raise PrefectServerError(
+            f"`prefect server start` exited at once:\n{_log_tail(folder)}"
+        ) from exc
+    process = ServerProcess(pid=child.pid, port=port, create_time=create_time)
+    (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
+    return process
+
+
+def _previous_port(folder: Path) -> int | None:
+    """The port the last server here used, if it is free: a restarted server keeps its
+    address (bookmarks of the UI, processes that already talk to it)."""
+    try:
+        port = int(json.loads((folder / _STATE_FILE).read_text())["port"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return None
+    return port
+
+
+def _prefect_command() -> list[str]:
+    """Prefect's CLI from this interpreter's environment (`python -m prefect`)."""
+    return [sys.executable, "-m", "prefect"]
+
+
+def _running_process(folder: Path) -> ServerProcess | None:
+    """The recorded server process, if it is still that process and alive."""
+    try:
+        process = ServerProcess(**json.loads((folder / _STATE_FILE).read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+    return process if _alive(process) else None
+
+
+def _alive(process: ServerProcess) -> bool:
+    return is_alive(process.pid, process.create_time)
+
+
+def _terminate(process: ServerProcess, timeout: float) -> None:
+    import psutil
+
+    # The server runs in its own process group (start_new_session): signal the whole group,
+    # so any helper process it started goes with it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        psutil.Process(process.pid).wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(process.pid).wait(timeout=10)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder's lock file, so two processes never start two servers."""
+    with (folder / _LOCK_FILE).open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _log_tail(folder: Path, characters: int = 3000) -> str:
+    try:
+        return (folder / _LOG_FILE).read_text(errors="replace")[-characters:]
+    except OSError:
+        return "(no log)"

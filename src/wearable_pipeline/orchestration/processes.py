@@ -1,0 +1,103 @@
+"""The long-running processes this project starts, recorded so that one command stops them.
+
+`wearable serve`, `wearable watch` and `wearable schedule` run in the foreground (a terminal,
+a service manager); while they run, each keeps a small record in `<WEARABLE_HOME>/processes/`
+(kind, pid, what it serves or watches). `wearable stop` reads them and asks each process to
+stop with SIGTERM, which all of them handle by finishing cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RecordedProcess:
+    kind: str  # api | watch | schedule
+    pid: int
+    create_time: float  # the process's start time, so a reused pid is not mistaken for it
+    detail: str  # the API's URL, the watched folder, the schedule
+
+    def describe(self) -> str:
+        return f"{self.kind} (pid {self.pid}, {self.detail})"
+
+
+def processes_dir(home: Path) -> Path:
+    return Path(home).expanduser().resolve() / "processes"
+
+
+@contextlib.contextmanager
+def recorded(home: Path, kind: str, detail: str) -> Iterator[RecordedProcess]:
+    """Record this process for the length of the block (and remove the record afterwards)."""
+    import psutil
+
+    me = RecordedProcess(kind, os.getpid(), psutil.Process().create_time(), detail)
+    folder = processes_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{kind}-{me.pid}.json"
+    path.write_text(json.dumps(asdict(me)))
+    try:
+        yield me
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def running(home: Path) -> list[RecordedProcess]:
+    """The recorded processes still alive; records of dead ones are removed."""
+    folder = processes_dir(home)
+    alive = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            process = RecordedProcess(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            path.unlink(missing_ok=True)
+            continue
+        if _alive(process):
+            alive.append(process)
+        else:
+            path.unlink(missing_ok=True)
+    return alive
+
+
+def stop(process: RecordedProcess, timeout: float = 120.0) -> bool:
+    """SIGTERM, wait up to `timeout` for a clean exit, then SIGKILL. False if it had gone.
+
+    The wait is long because a watcher finishes its current pipeline run before it exits.
+    """
+    import psutil
+
+    if not _alive(process):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(process) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(process):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+            psutil.Process(process.pid).wait(timeout=10)
+    return True
+
+
+def _alive(process: RecordedProcess) -> bool:
+    return is_alive(process.pid, process.create_time)
+
+
+def is_alive(pid: int, create_time: float) -> bool:
+    """True when `pid` runs and is the process that started at `create_time` (pids get reused)."""
+    import psutil
+
+    try:
+        candidate = psutil.Process(pid)
+        return candidate.create_time() == create_time and candidate.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -1,0 +1,113 @@
+"""Running the Prefect flow from Python or the CLI, and reading back its recorded outcome.
+
+`run_pipeline()` is what `wearable run`, `wearable watch`, `wearable demo` and the tests call.
+It points Prefect at its server (the resident one, started if needed, or PREFECT_API_URL),
+runs the flow in this process, and returns the run as `ops.pipeline_runs` recorded it — it
+does not raise for a failed run. The database must already be migrated: the calling process
+does that where it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wearable_pipeline.config import Settings
+from wearable_pipeline.db.connection import resolve_database_url
+from wearable_pipeline.orchestration.prefect_env import configure_prefect
+from wearable_pipeline.orchestration.run_records import PipelineRun, get_run
+
+log = logging.getLogger(__name__)
+
+
+class PipelineNotStarted(RuntimeError):
+    """The flow failed before it could record the run (Prefect or the database unreachable)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What one pipeline run does. Defaults: everything, on the data folder."""
+
+    paths: list[Path] = field(default_factory=list)
+    skip_ingest: bool = False
+    skip_tests: bool = False
+    select: list[str] = field(default_factory=list)
+    unit_tests: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The options as the flow takes them (and `ops.pipeline_runs.options` records them)."""
+        data = asdict(self)
+        data["paths"] = [str(p) for p in self.paths]
+        return data
+
+
+@dataclass
+class PipelineOutcome:
+    run: PipelineRun
+    summary: dict[str, Any]
+    flow_run_url: str | None = None  # the run's page in the Prefect UI
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run.status == "succeeded"
+
+
+def run_pipeline(
+    settings: Settings, options: RunOptions | None = None, *, prefect_log_level: str = "INFO"
+) -> PipelineOutcome:
+    """Run migrate → ingest → dbt seed → dbt run → dbt test as one Prefect flow run.
+
+    Returns the recorded run: status `succeeded` or `failed` (with the failing test names or
+    the error). Raises PipelineNotStarted when the run could not even be recorded, and
+    PrefectServerError when the resident Prefect server cannot start.
+    """
+    options = options or RunOptions()
+    database_url = resolve_database_url(settings)
+    configure_prefect(
+        settings, prefect_log_level, while_starting=lambda: _warm_up_dbt(settings, database_url)
+    )
+
+    # after configure_prefect: Prefect reads its settings when first imported
+    from wearable_pipeline.orchestration import flow
+
+    run_id = uuid.uuid4()
+    summary: dict[str, Any] = {}
+    failure: BaseException | None = None
+    with flow.flow_environment(settings, database_url):
+        try:
+            summary = flow.wearable_pipeline(run_id=str(run_id), **options.as_json())
+        except (flow.DataTestsFailed, flow.FilesRejected):
+            pass  # recorded by the flow, reported from the record
+        except Exception as exc:
+            log.exception("pipeline run failed")
+            failure = exc
+    run = get_run(database_url, run_id)
+    if run is None:
+        raise PipelineNotStarted(f"the pipeline run did not start: {failure}") from failure
+    return PipelineOutcome(run, summary, flow_run_url(run.flow_run_id))
+
+
+def _warm_up_dbt(settings: Settings, database_url: str) -> None:
+    """Import dbt and parse the project while Prefect's server starts (in another process).
+
+    Both take seconds of CPU the first time (and parsing writes dbt's partial-parse state);
+    doing them during the wait takes them off the run. A parse error is left for the run's
+    dbt steps to report.
+    """
+    from wearable_pipeline.transform.dbt import run_dbt
+
+    result = run_dbt(["--quiet", "parse"], settings, database_url=database_url)
+    if not result.success:
+        log.warning("dbt parse failed (the run will say why): %s", result.error)
+
+
+def flow_run_url(flow_run_id: uuid.UUID | None) -> str | None:
+    """The flow run's page in the Prefect UI (None without a flow run)."""
+    if flow_run_id is None:
+        return None
+    from prefect.utilities.urls import url_for
+
+    return url_for("flow-run", obj_id=flow_run_id)
