@@ -8,15 +8,12 @@ module still has its own PostgreSQL database and its own lake.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wearable_pipeline.config import Settings
-
-pytestmark = pytest.mark.spark
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -57,8 +54,3 @@ def spark_session() -> Any:
 
     # getOrCreate returns the session dbt-spark made (its settings: warehouse, metastore)
     return SparkSession.builder.getOrCreate()
-
-
-@pytest.fixture(scope="module")
-def spark_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield tmp_path_factory.mktemp("dbt-target-spark")
