@@ -188,6 +188,8 @@ def _assert_marts_equal(url: str) -> None:
             )
 
 
+# two PostgreSQL and two Spark builds: minutes, more on a busy machine
+@pytest.mark.timeout(2400)
 def test_marts_are_equal_on_postgres_and_spark(
     lake_settings: Settings, drop: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
