@@ -21,13 +21,13 @@
 -#}
 
 {%- set source_formats = ['fitbit_heartrate_seconds'] %}
-{%- set horizon = previous_horizon() %}
+{%- set work = intraday_work(source_formats, previous_horizon()) %}
 
 with
 
 winning_loads as (
 
-    {{ intraday_winners(source_formats, horizon) }}
+    {{ work.winners }}
 
 ),
 
@@ -39,7 +39,7 @@ samples as (
         on samples.load_id = winning_loads.load_id
         and samples.user_id = winning_loads.user_id
         and samples.activity_date = winning_loads.activity_date
-    where {{ in_load_ids('samples.load_id', intraday_load_ids(source_formats, horizon)) }}
+    where {{ in_load_ids('samples.load_id', work.load_ids) }}
       and samples.bpm is not null
 
 ),

@@ -31,13 +31,13 @@
     'fitbit_minute_calories_wide',
     'fitbit_minute_intensities_wide',
 ] %}
-{%- set horizon = previous_horizon() %}
+{%- set work = intraday_work(source_formats, previous_horizon()) %}
 
 with
 
 winning_loads as (
 
-    {{ intraday_winners(source_formats, horizon) }}
+    {{ work.winners }}
 
 ),
 
@@ -77,7 +77,7 @@ winning_rows as (
         and minute_rows.user_id = winning_loads.user_id
         and minute_rows.activity_date = winning_loads.activity_date
         and minute_rows.source_format = winning_loads.source_format
-    where {{ in_load_ids('minute_rows.load_id', intraday_load_ids(source_formats, horizon)) }}
+    where {{ in_load_ids('minute_rows.load_id', work.load_ids) }}
       and minute_rows.activity_minute is not null
 
 ),

@@ -21,13 +21,13 @@
 -#}
 
 {%- set source_formats = ['fitbit_minute_sleep'] %}
-{%- set horizon = previous_horizon() %}
+{%- set work = intraday_work(source_formats, previous_horizon()) %}
 
 with
 
 winning_loads as (
 
-    {{ intraday_winners(source_formats, horizon) }}
+    {{ work.winners }}
 
 ),
 
@@ -39,7 +39,7 @@ winning_rows as (
         on minutes.load_id = winning_loads.load_id
         and minutes.user_id = winning_loads.user_id
         and minutes.activity_date = winning_loads.activity_date
-    where {{ in_load_ids('minutes.load_id', intraday_load_ids(source_formats, horizon)) }}
+    where {{ in_load_ids('minutes.load_id', work.load_ids) }}
       and minutes.sleep_minute is not null
       and minutes.log_id is not null
 
