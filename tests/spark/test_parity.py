@@ -1,6 +1,7 @@
 """The same dbt project on PostgreSQL and on Spark, from the same inputs, gives the same marts.
 
-Inputs: every file of the real Fitbit export, a canonical file with values that do not parse
+Inputs: every file of the real Fitbit export, a generated export's heart-rate and minute files
+(2 users x 3 days), a canonical file with values that do not parse
 (bad numbers, impossible dates: PostgreSQL's casts would raise on them, Spark's return NULL,
 and the staging macros make both NULL), events with a repeated event id and zones near
 midnight, and, after a first round, a later load that replaces one day plus an event that
@@ -30,6 +31,7 @@ from wearable_pipeline.config import Settings
 from wearable_pipeline.events.store import copy_events
 from wearable_pipeline.ingest.loader import ingest_paths
 from wearable_pipeline.lake.export import export_to_lake
+from wearable_pipeline.synth import generate_csv_files
 from wearable_pipeline.transform.dbt import DbtResult, run_dbt
 
 from .conftest import spark_session
@@ -203,6 +205,11 @@ def test_marts_are_equal_on_postgres_and_spark(
         (fitbit / path.name).write_bytes(path.read_bytes())
     (fitbit / "extra").mkdir()
     (fitbit / "extra" / "canonical_daily.csv").write_text(CANONICAL_ROUND_1, encoding="utf-8")
+    # heart rate and minute files (the real export has none here): the intraday rollups,
+    # wear and the resting heart rate on both engines
+    generate_csv_files(
+        fitbit / "generated", users=2, days=3, seed=11, include=["minute", "heartrate"]
+    )
     _ingest(url, fitbit)
     _add_events(url, _events_round_1())
 
@@ -214,6 +221,8 @@ def test_marts_are_equal_on_postgres_and_spark(
         ("alice", date(2024, 1, 2)),  # the Berlin page view
         ("bob", date(2024, 1, 1)),  # an unknown zone counts in UTC
     }
+    assert {r["wear_basis"] for r in summary} >= {"heart_rate", "hourly_activity"}
+    assert any(r["resting_heart_rate_bpm"] is not None for r in summary)
 
     second = drop / "second"
     second.mkdir()
