@@ -14,7 +14,8 @@ export DO_NOT_TRACK := 1
 
 .DEFAULT_GOAL := help
 .PHONY: help venv install lint format test up down db-status ingest generate-csv ingest-api \
-        generate-events dbt docs run report schedule watch prefect-ui demo bench stop clean
+        generate-events dbt docs run report schedule watch prefect-ui demo bench stop clean \
+        test-spark lake-export bench-spark
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -52,6 +53,27 @@ format: $(INSTALL_STAMP) ## Apply ruff fixes and formatting
 
 test: lint ## Set up and run the whole test suite (embedded PostgreSQL, real dbt and HTTP)
 	$(BIN)/pytest
+
+SPARK_STAMP := $(VENV)/.installed-spark
+
+# The spark extra (dbt-spark, pyspark: ~300 MB) only for the Spark targets, with uv as
+# make install does, pip as its fallback.
+$(SPARK_STAMP): $(INSTALL_STAMP)
+	@if [ -x $(BIN)/uv ]; then \
+		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python -e '.[spark]'; \
+	else \
+		$(BIN)/python -m pip install --quiet -e '.[spark]'; \
+	fi
+	@touch $(SPARK_STAMP)
+
+test-spark: lint $(SPARK_STAMP) ## Install the spark extra (Java 17 needed) and run the Spark and parity tests
+	$(BIN)/pytest -m spark tests/spark
+
+lake-export: $(INSTALL_STAMP) ## Copy new raw loads and events to the Parquet lake (WEARABLE_LAKE_DIR)
+	$(WEARABLE) lake export
+
+bench-spark: $(SPARK_STAMP) ## The transform benchmark's data on PostgreSQL and on Spark, two sizes (slow)
+	$(BIN)/python bench/spark.py
 
 up: ## Start PostgreSQL 16 in Docker (then export DATABASE_URL, see .env.example)
 	docker compose up -d --wait

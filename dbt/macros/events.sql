@@ -26,6 +26,17 @@
     select distinct name as timezone from pg_timezone_names
 {%- endmacro %}
 
+{#- Spark has no table of zone names: the IANA names of the tz database dbt ships (pytz),
+    as rows. Java knows the same database, so a listed name never makes from_utc_timestamp
+    raise. -#}
+{% macro spark__known_time_zones() -%}
+    select timezone from values
+    {%- for name in modules.pytz.all_timezones %}
+        ('{{ name }}'){{ ',' if not loop.last }}
+    {%- endfor %}
+        as known(timezone)
+{%- endmacro %}
+
 {#- The local calendar date of an instant in a time zone known to the engine. -#}
 {% macro local_date(instant, time_zone) -%}
     {{ return(adapter.dispatch('local_date', 'wearable')(instant, time_zone)) }}

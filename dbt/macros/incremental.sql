@@ -19,7 +19,26 @@
 
     Engines without transaction ids (Spark) fall back to the invocation's start time, which is
     safe there because invocations on one warehouse do not overlap (adapter.dispatch).
+
+    Models that recompute whole keys are `materialized=keyed_materialization()` with
+    `incremental_strategy='delete+insert'`: incremental on PostgreSQL; rebuilt whole on Spark,
+    whose plain Parquet tables can neither delete nor merge (docs/scaling.md says why that is
+    the honest choice there, and what Delta or Iceberg would change).
 -#}
+
+{#- The materialization of a model that replaces whole keys (see above). Called in config():
+    it must not query anything. -#}
+{% macro keyed_materialization() -%}
+    {{ return(adapter.dispatch('keyed_materialization', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro default__keyed_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__keyed_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
 
 {#- The write id of the current transaction, stamped on every row a model writes. -#}
 {% macro write_id() -%}
@@ -53,8 +72,17 @@
     rows it writes (a build that fails records nothing).
 -#}
 {% macro record_horizon() -%}
+    {{ return(adapter.dispatch('record_horizon', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro default__record_horizon() -%}
     insert into {{ horizons_relation() }} (model_name, horizon, invocation_id)
     select '{{ this }}', {{ current_horizon() }}, '{{ invocation_id }}'
+{%- endmacro %}
+
+{#- Spark: recorded by the on-run-end hook for the models that built (macros/verification.sql):
+    without a transaction, a pre-hook's insert would stay when the build fails. -#}
+{% macro spark__record_horizon() -%}
 {%- endmacro %}
 
 {% macro horizons_relation() -%}

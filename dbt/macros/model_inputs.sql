@@ -12,6 +12,10 @@
 
 {#- A SQL expression: the hash of a relation's rows (the columns given, in a stable order). -#}
 {% macro contents_hash(relation, columns) -%}
+    {{ return(adapter.dispatch('contents_hash', 'wearable')(relation, columns)) }}
+{%- endmacro %}
+
+{% macro postgres__contents_hash(relation, columns) -%}
     (
         select md5(coalesce(string_agg(row_text, E'\n' order by row_text), ''))
         from (
@@ -27,6 +31,10 @@
     recompute everything anyway).
 -#}
 {% macro input_changed(relation, columns) -%}
+    {{ return(adapter.dispatch('input_changed', 'wearable')(relation, columns)) }}
+{%- endmacro %}
+
+{% macro postgres__input_changed(relation, columns) -%}
     {%- if not (execute and is_incremental()) -%}
         {{- return(false) -}}
     {%- endif -%}
@@ -44,9 +52,45 @@
 
 {#- Post-hook: store the hash of what this run read from `relation`. -#}
 {% macro remember_input(relation, columns) -%}
+    {{ return(adapter.dispatch('remember_input', 'wearable')(relation, columns)) }}
+{%- endmacro %}
+
+{% macro postgres__remember_input(relation, columns) -%}
     insert into dbt_state.model_inputs (model_name, input_hash)
     select '{{ this }}', {{ contents_hash(relation, columns) }}
     on conflict (model_name) do update set
         input_hash = excluded.input_hash,
         updated_at = now()
+{%- endmacro %}
+
+
+{#- Spark (plain Parquet: no upsert): every run appends its hash, the newest one counts. -#}
+{% macro spark__contents_hash(relation, columns) -%}
+    (
+        select md5(concat_ws('\n', array_sort(collect_list(
+            concat_ws('|', {% for column in columns %}cast({{ column }} as string){{ ', ' if not loop.last }}{% endfor %})
+        ))))
+        from {{ relation }}
+    )
+{%- endmacro %}
+
+{% macro spark__input_changed(relation, columns) -%}
+    {%- if not (execute and is_incremental()) -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select
+            (
+                select max_by(input_hash, updated_at) from dbt_state.model_inputs
+                where model_name = '{{ this }}'
+            ),
+            {{ contents_hash(relation, columns) }}
+    {%- endset -%}
+    {%- set row = run_query(query).rows[0] -%}
+    {{- return(row[0] is none or row[0] != row[1]) -}}
+{%- endmacro %}
+
+{% macro spark__remember_input(relation, columns) -%}
+    insert into dbt_state.model_inputs
+    select '{{ this }}', {{ contents_hash(relation, columns) }}, current_timestamp()
 {%- endmacro %}

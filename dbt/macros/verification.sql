@@ -28,6 +28,10 @@
 {#- on-run-start: the state tables (also those of macros/incremental.sql and
     macros/model_inputs.sql) and this invocation's record. -#}
 {% macro begin_verification() -%}
+    {{ return(adapter.dispatch('begin_verification', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro postgres__begin_verification() -%}
     create schema if not exists dbt_state;
     create table if not exists dbt_state.invocations (
         invocation_id    text        primary key,
@@ -72,8 +76,24 @@
 
 {#- on-run-end: verify this invocation's start horizon when every data test ran and passed. -#}
 {% macro end_verification(results) -%}
-    {%- if not execute -%}
+    {{ return(adapter.dispatch('end_verification', 'wearable')(results)) }}
+{%- endmacro %}
+
+{% macro postgres__end_verification(results) -%}
+    {%- if not all_data_tests_passed(results) -%}
         {{- return('') -}}
+    {%- endif -%}
+    insert into dbt_state.verified_horizons (horizon, tests_hash, invocation_id)
+    select horizon, tests_hash, invocation_id
+    from dbt_state.invocations
+    where invocation_id = '{{ invocation_id }}'
+{%- endmacro %}
+
+{#- Whether this invocation ran every data test of the project and none failed or errored
+    (warnings pass). -#}
+{% macro all_data_tests_passed(results) -%}
+    {%- if not execute -%}
+        {{- return(false) -}}
     {%- endif -%}
     {%- set expected = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
@@ -85,13 +105,7 @@
             {%- do passed.append(result.node.unique_id) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if not expected or (expected | sort) != (passed | unique | sort) -%}
-        {{- return('') -}}
-    {%- endif -%}
-    insert into dbt_state.verified_horizons (horizon, tests_hash, invocation_id)
-    select horizon, tests_hash, invocation_id
-    from dbt_state.invocations
-    where invocation_id = '{{ invocation_id }}'
+    {{- return(expected and (expected | sort) == (passed | unique | sort)) -}}
 {%- endmacro %}
 
 {#-
@@ -119,4 +133,74 @@
         {%- endif -%}
     {%- endfor -%}
     {{- return(local_md5(tojson({'tests': tests, 'macros': macros, 'dbt': dbt_version}, sort_keys=true))) -}}
+{%- endmacro %}
+
+
+{#-
+    Spark (plain Parquet tables): the same bookkeeping with what such tables allow - no
+    DELETE, no upsert, no transaction, one statement per call. So:
+    - verified horizons are kept in dbt_state.verified_horizon_log for every tests hash,
+      and dbt_state.verified_horizons is a view of those of the current hash, redefined by
+      each invocation: what PostgreSQL's delete of other hashes' rows does;
+    - incremental models record their horizon here, at the end, for the models that built
+      (macros/incremental.sql: a pre-hook's insert cannot be undone when the build fails).
+      The horizon is the invocation's start, which every row it wrote carries as write id.
+-#}
+{% macro spark__begin_verification() -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set statements = [
+        'create schema if not exists dbt_state',
+        'create table if not exists dbt_state.invocations (invocation_id string,'
+            ~ ' command string, horizon bigint, tests_hash string, started_at timestamp)'
+            ~ ' using parquet',
+        'create table if not exists dbt_state.verified_horizon_log (horizon bigint,'
+            ~ ' tests_hash string, invocation_id string, verified_at timestamp) using parquet',
+        'create table if not exists ' ~ horizons_relation() ~ ' (model_name string,'
+            ~ ' horizon bigint, invocation_id string, recorded_at timestamp) using parquet',
+        'create table if not exists dbt_state.model_inputs (model_name string,'
+            ~ ' input_hash string, updated_at timestamp) using parquet',
+    ] -%}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {%- set tests_hash = data_tests_hash() -%}
+    {%- do run_query(
+        "insert into dbt_state.invocations select '" ~ invocation_id ~ "', '" ~ flags.WHICH
+        ~ "', " ~ current_horizon() ~ ", '" ~ tests_hash ~ "', current_timestamp()"
+    ) -%}
+    {%- do run_query(
+        "create or replace view dbt_state.verified_horizons as"
+        ~ " select horizon, tests_hash, invocation_id, verified_at"
+        ~ " from dbt_state.verified_horizon_log where tests_hash = '" ~ tests_hash ~ "'"
+    ) -%}
+{%- endmacro %}
+
+{% macro spark__end_verification(results) -%}
+    {%- if not execute -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- for result in results
+        if result.node.resource_type == 'model'
+        and result.status == 'success'
+        and result.node.config.materialized == 'incremental' -%}
+        {%- set relation = api.Relation.create(
+            database=result.node.database,
+            schema=result.node.schema,
+            identifier=result.node.alias,
+        ) -%}
+        {%- do run_query(
+            "insert into " ~ horizons_relation() ~ " select '" ~ relation ~ "', horizon,"
+            ~ " invocation_id, current_timestamp() from dbt_state.invocations"
+            ~ " where invocation_id = '" ~ invocation_id ~ "'"
+        ) -%}
+    {%- endfor -%}
+    {%- if all_data_tests_passed(results) -%}
+        {%- do run_query(
+            "insert into dbt_state.verified_horizon_log select horizon, tests_hash,"
+            ~ " invocation_id, current_timestamp() from dbt_state.invocations"
+            ~ " where invocation_id = '" ~ invocation_id ~ "'"
+        ) -%}
+    {%- endif -%}
 {%- endmacro %}

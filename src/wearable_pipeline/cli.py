@@ -17,6 +17,7 @@ from wearable_pipeline.commands import (
     db,
     events,
     ingest,
+    lake,
     pipeline,
     prefect,
     report,
@@ -71,6 +72,7 @@ for area in (
     services,
     consent,
     report,
+    lake,
 ):
     area.register(app)
 

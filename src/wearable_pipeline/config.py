@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "data",
         description="Folder of CSV drops read by `wearable ingest` without arguments.",
     )
+    lake_dir: str | None = Field(
+        default=None,
+        description="Parquet lake for `wearable lake export` and the dbt spark target: a folder "
+        "or any fsspec URL (s3://…, gs://…); unset means no lake.",
+    )
     api_keys: str = Field(
         default="",
         description="Comma-separated API keys; empty means the event API is open.",

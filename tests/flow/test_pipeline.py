@@ -41,6 +41,7 @@ def _settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         home=tmp_path / "home",
         data_dir=data_dir,
+        lake_dir=str(tmp_path / "lake"),
     )
 
 
@@ -79,7 +80,16 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
     assert run.files_loaded == 2
     assert run.models_built >= 4
     assert run.tests_passed > 0 and run.tests_failed == 0 and run.failed_tests == []
-    assert set(run.step_durations) == {"migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test"}
+    assert set(run.step_durations) == {
+        "migrate",
+        "ingest",
+        "lake_export",  # a lake is configured: the loads and events go there too
+        "dbt_seed",
+        "dbt_run",
+        "dbt_test",
+    }
+    assert outcome.summary["lake_export"]["rows"] == 940 + 413 + len(events)
+    assert len(list((tmp_path / "lake").glob("raw/*/_load_id=*/part-00000.parquet"))) == 2
     assert run.flow_run_id is not None
     assert outcome.flow_run_url == (
         f"{prefect_server.api_url.removesuffix('/api')}/runs/flow-run/{run.flow_run_id}"

@@ -1,4 +1,5 @@
-"""The Prefect flow `wearable_pipeline`: migrate → ingest → dbt seed → dbt run → dbt test.
+"""The Prefect flow `wearable_pipeline`: migrate → ingest → (lake export) → dbt seed → dbt run
+→ dbt test. The lake export runs when a lake is configured (WEARABLE_LAKE_DIR, docs/scaling.md).
 
 Each step is a Prefect task over a library function. Steps that talk to the database retry
 when the database is unreachable (a retry can help); a failing dbt test never retries (the data
@@ -173,6 +174,27 @@ def ingest_task(run_id: str, paths: list[str]) -> dict[str, Any]:
     }
 
 
+@task(name="lake export", **_DB_TASK)
+def lake_export_task(run_id: str) -> dict[str, Any]:
+    """New raw loads and events to the Parquet lake, once each (lake/export.py)."""
+    from wearable_pipeline.lake.export import export_to_lake
+
+    env = _environment()
+    lake = env.settings.lake_dir
+    assert lake, "the lake export step runs only when a lake is configured"
+    recorder = RunRecorder(env.database_url, run_id)
+    report = _timed(recorder, "lake_export", lambda: export_to_lake(env.database_url, lake))
+    get_run_logger().info(
+        "lake %s: %d load(s), %d event(s), %d rows in %.1f s",
+        report.lake,
+        len(report.loads),
+        report.events.rows if report.events else 0,
+        report.rows,
+        report.seconds,
+    )
+    return {"loads": len(report.loads), "rows": report.rows, "bytes": report.bytes}
+
+
 def _run_dbt_logged(
     command: str,
     database_url: str,
@@ -303,6 +325,8 @@ def _steps(run_id: str, settings: Settings, options: dict[str, Any]) -> dict[str
         # A missing data folder means "no drops yet", not a failed load.
         default_paths = [str(settings.data_dir)] if Path(settings.data_dir).is_dir() else []
         summary["ingest"] = ingest_task(run_id, options["paths"] or default_paths)
+    if settings.lake_dir:
+        summary["lake_export"] = lake_export_task(run_id)
     summary["seeds"] = dbt_seed_task(run_id)
     summary["models_built"] = dbt_run_task(run_id, options["select"])
     if not options["skip_tests"]:

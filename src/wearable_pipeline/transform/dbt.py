@@ -156,7 +156,33 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+# Targets of dbt/profiles.yml that read the Parquet lake instead of PostgreSQL.
+LAKE_TARGETS = frozenset({"spark"})
+
+
+def dbt_target(args: Sequence[str]) -> str | None:
+    """The `--target`/`-t` given in dbt arguments, else None (the profile's default)."""
+    for index, arg in enumerate(args):
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+        if arg in ("--target", "-t") and index + 1 < len(args):
+            return args[index + 1]
+    return None
+
+
+def lake_target_env(settings: Settings) -> dict[str, str]:
+    """What the spark target of dbt/profiles.yml reads: its folder (warehouse, metastore)
+    under WEARABLE_HOME, and the lake when one is configured."""
+    env = {"WEARABLE_SPARK_DIR": str(Path(settings.home).resolve() / "spark")}
+    if settings.lake_dir:
+        env["WEARABLE_LAKE_DIR"] = settings.lake_dir
+    return env
+
+
 def _needs_database(args: Sequence[str]) -> bool:
+    """Whether the command uses PostgreSQL (a lake target such as spark does not)."""
+    if dbt_target(args) in LAKE_TARGETS:
+        return False
     first = next((arg for arg in args if not arg.startswith("-")), None)
     return bool(args) and first not in _DBT_SUBCOMMANDS_WITHOUT_DATABASE and "--help" not in args
 
@@ -215,7 +241,8 @@ def run_dbt(
     the embedded server if needed). The database must be migrated already (the process does
     that where it starts), so the raw tables dbt's sources name exist.
     `target_path` redirects dbt's artefacts (tests use a temporary folder, so parallel
-    checkouts and runs do not share `dbt/target`).
+    checkouts and runs do not share `dbt/target`). With `--target spark` no database is
+    used: Spark reads the lake (`settings.lake_dir`), see dbt/macros/spark_lake.sql.
 
     Never raises for dbt failures: the result says what failed. A missing database raises
     `DatabaseUnavailableError` from the connection layer.
@@ -226,7 +253,10 @@ def run_dbt(
     args = [str(arg) for arg in args]
     env = dict(TELEMETRY_OFF)
     url = None
-    if _needs_database(args) or database_url:
+    if dbt_target(args) in LAKE_TARGETS:
+        # the lake is the input and Spark the engine: no PostgreSQL involved
+        env.update(lake_target_env(settings))
+    elif _needs_database(args) or database_url:
         url = database_url or resolve_database_url(settings)
         env.update(dbt_env(url))
     full_args = _with_paths(args, settings.dbt_project_dir, target_path)
