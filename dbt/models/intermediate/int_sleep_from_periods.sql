@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=keyed_materialization(),
         unique_key=['user_id', 'sleep_date', 'source_format'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',

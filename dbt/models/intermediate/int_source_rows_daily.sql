@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=keyed_materialization(),
         unique_key=['user_id', 'volume_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
@@ -17,12 +17,14 @@
     One row per source, user and local date: how many records the source holds for that
     user-day, each counted at its own grain, after deduplication (the newest load of a key):
     - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day;
-      rows rolled up from minute files (no source_row_number) are not records of their own
-      and are counted per minute below;
+      a day of sleep periods (WHOOP, Samsung, Withings: no line of its own) counts its
+      periods (at least one); rows rolled up from minute files (fitbit_minute_sleep) are not records of
+      their own and are counted per minute below;
     - hourly files (hourly_activity keeps each file's value in its own column): hours;
     - minute and heart-rate files (int_intraday_loads, newest load of each user-day):
       minutes, or heart-rate samples;
     - weight logs (int_body_measurements): logs, with or without a weight;
+    - workouts (int_workouts): workouts;
     - analytics events with a user (sent with one, or stitched by identify; stg_events):
       events, as source 'analytics_events'. Events no identify ever named have no user-day.
 
@@ -67,6 +69,12 @@ body as {{ inlined() }} (
 
 ),
 
+workouts as {{ inlined() }} (
+
+    select * from {{ ref('int_workouts') }}
+
+),
+
 events as {{ inlined() }} (
 
     select * from {{ ref('stg_events') }}
@@ -91,6 +99,9 @@ changed_days as (
     where dbt_write_id >= {{ horizon }}
     union
     select user_id, measured_date from body
+    where dbt_write_id >= {{ horizon }}
+    union
+    select user_id, workout_date from workouts
     where dbt_write_id >= {{ horizon }}
     union
     select user_id, event_local_date from events
@@ -124,14 +135,21 @@ sleep_records as (
         sleep.source_format,
         sleep.user_id,
         sleep.sleep_date as volume_date,
-        count(*) as source_rows
+        -- a line of a daily file is one record, a day of periods counts its periods
+        sum(
+            case
+                when sleep.source_row_number is not null then 1
+                else greatest(coalesce(sleep.sleep_records, 0), 1)
+            end
+        ) as source_rows
     from sleep
     {% if is_incremental() %}
     inner join changed_days
         on sleep.user_id = changed_days.user_id
         and sleep.sleep_date = changed_days.volume_date
     {% endif %}
-    where sleep.source_row_number is not null
+    -- minute sleep is counted per minute (intraday_records)
+    where sleep.source_format <> 'fitbit_minute_sleep'
     group by sleep.source_format, sleep.user_id, sleep.sleep_date
 
 ),
@@ -219,6 +237,23 @@ body_records as (
 
 ),
 
+workout_records as (
+
+    select
+        workouts.source_format,
+        workouts.user_id,
+        workouts.workout_date as volume_date,
+        count(*) as source_rows
+    from workouts
+    {% if is_incremental() %}
+    inner join changed_days
+        on workouts.user_id = changed_days.user_id
+        and workouts.workout_date = changed_days.volume_date
+    {% endif %}
+    group by workouts.source_format, workouts.user_id, workouts.workout_date
+
+),
+
 event_records as (
 
     select
@@ -247,6 +282,8 @@ unioned as (
     select * from intraday_records
     union all
     select * from body_records
+    union all
+    select * from workout_records
     union all
     select * from event_records
 

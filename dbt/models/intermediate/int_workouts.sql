@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=keyed_materialization(),
         unique_key=['user_id', 'source_format', 'started_at'],
         incremental_strategy='delete+insert',
         on_schema_change='fail',
