@@ -289,6 +289,22 @@ unioned as (
 
 ),
 
+-- a file that feeds two entities (Google Fit's daily file: activity and weight; a workout
+-- file that also has daily rows) holds its records once: the larger count of the two
+per_source as (
+
+    select
+        source_format,
+        user_id,
+        volume_date,
+        max(source_rows) as source_rows
+    from unioned
+    where user_id is not null
+      and volume_date is not null
+    group by source_format, user_id, volume_date
+
+),
+
 final as (
 
     select
@@ -306,9 +322,7 @@ final as (
         {{ write_id() }} as dbt_write_id,
         {{ run_timestamp() }} as dbt_updated_at
 
-    from unioned
-    where user_id is not null
-      and volume_date is not null
+    from per_source
 
 )
 
