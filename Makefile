@@ -51,8 +51,10 @@ format: $(INSTALL_STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# One worker per core, a test file at a time on each (a file's fixtures - a built dbt project,
+# a Prefect server - stay in one worker); every worker starts its own embedded PostgreSQL.
 test: lint ## Set up and run the whole test suite (embedded PostgreSQL, real dbt and HTTP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 SPARK_STAMP := $(VENV)/.installed-spark
 
