@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -58,19 +59,26 @@ class PipelineOutcome:
 
 
 def run_pipeline(
-    settings: Settings, options: RunOptions | None = None, *, prefect_log_level: str = "INFO"
+    settings: Settings,
+    options: RunOptions | None = None,
+    *,
+    prefect_log_level: str = "INFO",
+    dbt: DbtWorker | None = None,
 ) -> PipelineOutcome:
     """Run migrate → ingest → dbt seed → dbt run → dbt test as one Prefect flow run.
 
     Returns the recorded run: status `succeeded` or `failed` (with the failing test names or
     the error). Raises PipelineNotStarted when the run could not even be recorded, and
-    PrefectServerError when the resident Prefect server cannot start.
+    PrefectServerError when the resident Prefect server cannot start. `dbt`: a dbt worker the
+    caller started earlier, to overlap dbt's start-up with its own work (else one is started
+    here, first of all, and closed at the end).
     """
     options = options or RunOptions()
     database_url = resolve_database_url(settings)
     # First of all: dbt's import and parse then overlap everything up to the seed step,
     # the Prefect server's start included when it is not up yet.
-    with DbtWorker(settings, database_url) as dbt:
+    with ExitStack() as stack:
+        dbt = dbt or stack.enter_context(DbtWorker(settings, database_url))
         configure_prefect(settings, prefect_log_level)
         # after configure_prefect: Prefect reads its settings when first imported
         from wearable_pipeline.orchestration import flow
