@@ -84,6 +84,7 @@ def test_flow_on_real_fitbit_data_and_events_succeeds(
         "migrate",
         "ingest",
         "lake_export",  # a lake is configured: the loads and events go there too
+        "dbt_startup",  # the wait for the run's dbt worker (0 when it was ready in time)
         "dbt_seed",
         "dbt_run",
         "dbt_test",

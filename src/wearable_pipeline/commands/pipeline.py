@@ -169,7 +169,7 @@ def _print_run(record: PipelineRun, flow_run_url: str | None) -> None:
     table.add_row("status", _status_markup(record.status))
     table.add_row("duration", f"{record.duration_s:.1f} s" if record.duration_s else "-")
     # in the flow's order (the database returns them in its own)
-    order = ("migrate", "ingest", "dbt_seed", "dbt_run", "dbt_test")
+    order = ("migrate", "ingest", "lake_export", "dbt_startup", "dbt_seed", "dbt_run", "dbt_test")
     durations = sorted(
         record.step_durations.items(),
         key=lambda item: order.index(item[0]) if item[0] in order else len(order),

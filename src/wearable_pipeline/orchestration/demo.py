@@ -29,6 +29,7 @@ from wearable_pipeline.orchestration.runner import (
     RunOptions,
     run_pipeline,
 )
+from wearable_pipeline.transform.dbt_worker import DbtWorker
 
 
 class DemoError(RuntimeError):
@@ -66,6 +67,15 @@ def run_demo(
 
     Raises DemoError naming the step that could not run.
     """
+    # dbt's import and the project's parse (all of it in a fresh clone) overlap the data's
+    # generation and the events' posting rather than start with the pipeline run
+    with DbtWorker(settings, database_url) as dbt:
+        return _run_demo(settings, database_url, config, console, dbt)
+
+
+def _run_demo(
+    settings: Settings, database_url: str, config: DemoConfig, console: Console, dbt: DbtWorker
+) -> DemoResult:
     from wearable_pipeline.events.generator import PostError, generate_events, post_events
     from wearable_pipeline.synth import generate_csv
 
@@ -118,7 +128,10 @@ def run_demo(
         # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
         try:
             result.outcome = run_pipeline(
-                settings, RunOptions(paths=[Path(settings.data_dir)]), prefect_log_level="WARNING"
+                settings,
+                RunOptions(paths=[Path(settings.data_dir)]),
+                prefect_log_level="WARNING",
+                dbt=dbt,
             )
         except (PipelineNotStarted, prefect_server.PrefectServerError) as exc:
             raise DemoError(f"pipeline: {exc}") from exc

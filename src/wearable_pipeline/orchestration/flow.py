@@ -9,6 +9,11 @@ finishes, whoever started the run: `wearable run`, `wearable watch`, or Prefect'
 schedule (`wearable schedule`) or the UI's "Run" button, which start the flow in a process of
 their own — for those processes the flow's migrate step is where migrations are applied.
 
+The dbt steps run in a dbt worker process (transform/dbt_worker.py) that the run starts first,
+so that importing dbt and parsing the project overlap the run's other work and seed, run and
+test share one parse. The seed step first waits for that worker if it is not ready yet; the
+wait is recorded as the step `dbt_startup`.
+
 Import this module only after `orchestration.prefect_env.configure_prefect()` has set Prefect's
 environment (server, home folder, telemetry off): Prefect reads its settings at import time.
 """
@@ -17,11 +22,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psycopg
 from prefect import flow, get_run_logger, task
@@ -36,6 +41,10 @@ from wearable_pipeline.db.connection import (
 )
 from wearable_pipeline.db.migrate import migrate_once
 from wearable_pipeline.orchestration.run_records import RunRecorder
+from wearable_pipeline.transform.dbt_worker import DbtWorker
+
+if TYPE_CHECKING:
+    from wearable_pipeline.transform.dbt import DbtResult
 
 T = TypeVar("T")
 
@@ -50,15 +59,19 @@ class FlowEnvironment:
 
     settings: Settings
     database_url: str
+    dbt: DbtWorker | None = None  # where the dbt steps run (None: in this process)
 
 
 _ENVIRONMENT: ContextVar[FlowEnvironment] = ContextVar("wearable_flow_environment")
 
 
 @contextmanager
-def flow_environment(settings: Settings, database_url: str) -> Iterator[None]:
-    """Run flows in this block with these settings (a caller's own, e.g. a test's)."""
-    token = _ENVIRONMENT.set(FlowEnvironment(settings, database_url))
+def flow_environment(
+    settings: Settings, database_url: str, dbt: DbtWorker | None = None
+) -> Iterator[None]:
+    """Run flows in this block with these settings (a caller's own, e.g. a test's) and, when
+    given, this dbt worker (else each flow run starts its own)."""
+    token = _ENVIRONMENT.set(FlowEnvironment(settings, database_url, dbt))
     try:
         yield
     finally:
@@ -201,19 +214,25 @@ def _run_dbt_logged(
     select: list[str] | None = None,
     extra: list[str] | None = None,
 ) -> Any:
-    """Run one dbt command in-process and log every node's result to the flow run's log.
+    """Run one dbt command and log every node's result to the flow run's log.
 
     dbt's own console output is silenced (`--quiet`): the per-node lines below carry the same
-    information into Prefect's logs, and failures are logged with dbt's message.
+    information into Prefect's logs, and failures are logged with dbt's message. dbt's JSON
+    artefacts are not written (`--no-write-json`, seconds of a run): the run's outcome is in
+    `ops.pipeline_runs` and Prefect, and `wearable dbt …` writes them as dbt always does.
     """
-    from wearable_pipeline.transform.dbt import run_dbt
-
     logger = get_run_logger()
     # dbt reports an unreachable database as a failed node; check first so that the task
     # fails with DatabaseUnavailableError, the one failure its retries are meant for.
     connect(database_url, connect_timeout=10).close()
-    args = ["--quiet", command, *(["--select", *select] if select else []), *(extra or [])]
-    result = run_dbt(args, _environment().settings, database_url=database_url)
+    args = [
+        "--quiet",
+        "--no-write-json",
+        command,
+        *(["--select", *select] if select else []),
+        *(extra or []),
+    ]
+    result = _invoke_dbt(args, database_url)
     for node in result.nodes:
         log = logger.error if node.failed else logger.info
         log(
@@ -230,10 +249,24 @@ def _run_dbt_logged(
     return result
 
 
+def _invoke_dbt(args: list[str], database_url: str) -> DbtResult:
+    """In the flow's dbt worker, or in this process when there is none."""
+    env = _environment()
+    if env.dbt is not None:
+        return env.dbt.run(args)
+    from wearable_pipeline.transform.dbt import run_dbt
+
+    return run_dbt(args, env.settings, database_url=database_url)
+
+
 @task(name="dbt seed", **_DB_TASK)
 def dbt_seed_task(run_id: str) -> int:
-    database_url = _environment().database_url
+    env = _environment()
+    database_url = env.database_url
     recorder = RunRecorder(database_url, run_id)
+    if env.dbt is not None:
+        # dbt's start-up not yet overlapped by the steps before: fixed cost, not seeding
+        recorder.step_finished("dbt_startup", env.dbt.wait_ready())
     result = _timed(recorder, "dbt_seed", lambda: _run_dbt_logged("seed", database_url))
     if not result.success:
         raise DbtStepFailed(f"dbt seed failed: {result.error or 'see the log above'}")
@@ -297,7 +330,9 @@ def wearable_pipeline(
         "select": list(select or []),
         "unit_tests": unit_tests,
     }
-    with flow_environment(env.settings, env.database_url):
+    with ExitStack() as stack:
+        dbt = env.dbt or stack.enter_context(DbtWorker(env.settings, env.database_url))
+        stack.enter_context(flow_environment(env.settings, env.database_url, dbt))
         started = time.perf_counter()
         migrations = migrate_task()  # the run can only be recorded in a migrated database
         recorder = RunRecorder.start(

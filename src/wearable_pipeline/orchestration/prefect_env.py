@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from wearable_pipeline.config import Settings, disable_telemetry
@@ -31,27 +30,19 @@ class PrefectTarget:
         return os.environ.get("PREFECT_UI_URL") or prefect_server.ui_url(self.api_url)
 
 
-def configure_prefect(
-    settings: Settings,
-    log_level: str = "INFO",
-    *,
-    while_starting: Callable[[], object] | None = None,
-) -> PrefectTarget:
+def configure_prefect(settings: Settings, log_level: str = "INFO") -> PrefectTarget:
     """Set Prefect's environment for this process (and its children) and return the server.
 
     With `PREFECT_API_URL` set (environment or .env) that server is used as it is; otherwise
     the resident server under WEARABLE_HOME is started if needed (about 15 s the first time)
     and Prefect's own state lives beside it. Telemetry stays off either way, and Prefect never
-    falls back to a temporary in-process server. `while_starting` is called when the server
-    is not up yet, to use the wait (it must not import prefect).
+    falls back to a temporary in-process server.
     """
     disable_telemetry()
     if settings.prefect_api_url:
         target = PrefectTarget(settings.prefect_api_url, managed=False)
     else:
         process = prefect_server.start(settings.home, port=settings.prefect_port)
-        if while_starting is not None and not prefect_server.is_healthy(process.api_url):
-            while_starting()
         prefect_server.wait_until_healthy(settings.home, process, settings.prefect_start_timeout)
         target = PrefectTarget(process.api_url, managed=True)
         os.environ["PREFECT_HOME"] = str(prefect_server.prefect_home(settings.home))

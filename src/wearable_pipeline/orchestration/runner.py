@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from wearable_pipeline.config import Settings
 from wearable_pipeline.db.connection import resolve_database_url
 from wearable_pipeline.orchestration.prefect_env import configure_prefect
 from wearable_pipeline.orchestration.run_records import PipelineRun, get_run
+from wearable_pipeline.transform.dbt_worker import DbtWorker
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +59,40 @@ class PipelineOutcome:
 
 
 def run_pipeline(
-    settings: Settings, options: RunOptions | None = None, *, prefect_log_level: str = "INFO"
+    settings: Settings,
+    options: RunOptions | None = None,
+    *,
+    prefect_log_level: str = "INFO",
+    dbt: DbtWorker | None = None,
 ) -> PipelineOutcome:
     """Run migrate → ingest → dbt seed → dbt run → dbt test as one Prefect flow run.
 
     Returns the recorded run: status `succeeded` or `failed` (with the failing test names or
     the error). Raises PipelineNotStarted when the run could not even be recorded, and
-    PrefectServerError when the resident Prefect server cannot start.
+    PrefectServerError when the resident Prefect server cannot start. `dbt`: a dbt worker the
+    caller started earlier, to overlap dbt's start-up with its own work (else one is started
+    here, first of all, and closed at the end).
     """
     options = options or RunOptions()
     database_url = resolve_database_url(settings)
-    configure_prefect(
-        settings, prefect_log_level, while_starting=lambda: _warm_up_dbt(settings, database_url)
-    )
+    # First of all: dbt's import and parse then overlap everything up to the seed step,
+    # the Prefect server's start included when it is not up yet.
+    with ExitStack() as stack:
+        dbt = dbt or stack.enter_context(DbtWorker(settings, database_url))
+        configure_prefect(settings, prefect_log_level)
+        # after configure_prefect: Prefect reads its settings when first imported
+        from wearable_pipeline.orchestration import flow
 
-    # after configure_prefect: Prefect reads its settings when first imported
-    from wearable_pipeline.orchestration import flow
+        return _run_flow(flow, settings, database_url, dbt, options)
 
+
+def _run_flow(
+    flow: ModuleType, settings: Settings, database_url: str, dbt: DbtWorker, options: RunOptions
+) -> PipelineOutcome:
     run_id = uuid.uuid4()
     summary: dict[str, Any] = {}
     failure: BaseException | None = None
-    with flow.flow_environment(settings, database_url):
+    with flow.flow_environment(settings, database_url, dbt):
         try:
             summary = flow.wearable_pipeline(run_id=str(run_id), **options.as_json())
         except (flow.DataTestsFailed, flow.FilesRejected):
@@ -88,20 +104,6 @@ def run_pipeline(
     if run is None:
         raise PipelineNotStarted(f"the pipeline run did not start: {failure}") from failure
     return PipelineOutcome(run, summary, flow_run_url(run.flow_run_id))
-
-
-def _warm_up_dbt(settings: Settings, database_url: str) -> None:
-    """Import dbt and parse the project while Prefect's server starts (in another process).
-
-    Both take seconds of CPU the first time (and parsing writes dbt's partial-parse state);
-    doing them during the wait takes them off the run. A parse error is left for the run's
-    dbt steps to report.
-    """
-    from wearable_pipeline.transform.dbt import run_dbt
-
-    result = run_dbt(["--quiet", "parse"], settings, database_url=database_url)
-    if not result.success:
-        log.warning("dbt parse failed (the run will say why): %s", result.error)
 
 
 def flow_run_url(flow_run_id: uuid.UUID | None) -> str | None:

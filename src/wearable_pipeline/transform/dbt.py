@@ -234,6 +234,7 @@ def run_dbt(
     *,
     database_url: str | None = None,
     target_path: Path | None = None,
+    manifest: Any = None,
 ) -> DbtResult:
     """Run one dbt command (e.g. `["build"]`, `["test", "--select", "stg_sleep"]`) in-process.
 
@@ -243,6 +244,8 @@ def run_dbt(
     `target_path` redirects dbt's artefacts (tests use a temporary folder, so parallel
     checkouts and runs do not share `dbt/target`). With `--target spark` no database is
     used: Spark reads the lake (`settings.lake_dir`), see dbt/macros/spark_lake.sql.
+    `manifest`: a project parsed earlier in this process (`parse_project`), which dbt then
+    uses as it is instead of reading its partial-parse state and writing the manifest again.
 
     Never raises for dbt failures: the result says what failed. A missing database raises
     `DatabaseUnavailableError` from the connection layer.
@@ -263,9 +266,41 @@ def run_dbt(
 
     started = time.perf_counter()
     with _environment(env):
-        outcome = dbtRunner().invoke(full_args)
+        outcome = dbtRunner(manifest=manifest).invoke(full_args)
     elapsed = time.perf_counter() - started
+    return _result(args, outcome, elapsed)
 
+
+def parse_project(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    target_path: Path | None = None,
+) -> tuple[Any, DbtResult]:
+    """Parse the dbt project once, for `run_dbt(..., manifest=)` to reuse (dbt's documented
+    way of sharing a manifest between invocations in one process).
+
+    Returns dbt's `Manifest` (None when the parse failed) and the parse's result. The
+    connection is resolved as for a run: dbt renders the profile while parsing, and a parse
+    under another connection would invalidate its partial-parse state for the next run.
+    """
+    from dbt.cli.main import dbtRunner
+
+    settings = settings or get_settings()
+    url = database_url or resolve_database_url(settings)
+    env = {**TELEMETRY_OFF, **dbt_env(url)}
+    # the manifest is handed over in memory: writing it as JSON too would cost seconds
+    args = ["--quiet", "--no-write-json", "parse"]
+    full_args = _with_paths(args, settings.dbt_project_dir, target_path)
+    started = time.perf_counter()
+    with _environment(env):
+        outcome = dbtRunner().invoke(full_args)
+    result = _result(args, outcome, time.perf_counter() - started)
+    return (outcome.result if result.success else None), result
+
+
+def _result(args: Sequence[str], outcome: Any, elapsed: float) -> DbtResult:
+    """A `DbtResult` from what `dbtRunner.invoke` returned."""
     exception = None
     if outcome.exception is not None:
         exception = f"{type(outcome.exception).__name__}: {outcome.exception}"
