@@ -15,10 +15,10 @@ that parse quick). The worker ignores SIGINT: Ctrl-C in a terminal reaches the w
 group, and the parent decides (`wearable watch` finishes the current run; `wearable run`
 stops, closing the worker).
 
-Protocol (over a socket pair, length-prefixed pickles; both ends are this package):
-parent → settings, database URL, target path; worker → `ParseOutcome` once the project is
-parsed; then parent → dbt arguments, worker → `DbtResult`, until the parent sends None or
-closes its end.
+The worker is a `multiprocessing` process (spawn: a fresh interpreter, nothing of the
+parent's state) talking over a `Pipe`: first the worker sends a `ParseOutcome` once the
+project is parsed; then each dbt argument list from the parent is answered with a
+`DbtResult`, until the parent sends None or closes its end.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import pickle
+import multiprocessing
+import os
 import signal
-import socket
-import struct
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,6 @@ from wearable_pipeline.config import Settings
 from wearable_pipeline.transform.dbt import DbtResult
 
 log = logging.getLogger(__name__)
-
-_LENGTH = struct.Struct("!Q")
 
 
 class DbtWorkerError(RuntimeError):
@@ -58,48 +55,24 @@ class ParseOutcome:
     seconds: float
 
 
-def _send(sock: socket.socket, message: object) -> None:
-    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    sock.sendall(_LENGTH.pack(len(payload)) + payload)
-
-
-def _receive_exactly(sock: socket.socket, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        chunk = sock.recv(min(remaining, 1 << 20))
-        if not chunk:
-            raise EOFError("the other end of the dbt worker's socket closed")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _receive(sock: socket.socket) -> Any:
-    (size,) = _LENGTH.unpack(_receive_exactly(sock, _LENGTH.size))
-    return pickle.loads(_receive_exactly(sock, size))
-
-
 class DbtWorker:
     """The parent's handle on one worker process. Use as a context manager, or `close()`."""
 
     def __init__(
         self, settings: Settings, database_url: str, *, target_path: Path | None = None
     ) -> None:
-        ours, theirs = socket.socketpair()
-        self._sock = ours
+        ours, theirs = multiprocessing.Pipe()
+        self._conn = ours
         self._parse: ParseOutcome | None = None
         self._busy = False  # a dbt command sent, its result not yet received
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(theirs.fileno())],
-                pass_fds=[theirs.fileno()],
-                stdin=subprocess.DEVNULL,
-                # dbt prints its errors: on stderr, so `wearable run --json` stays JSON
-                stdout=sys.stderr.fileno() if _has_fileno(sys.stderr) else None,
-            )
-        finally:
-            theirs.close()
-        _send(ours, (settings, database_url, target_path))
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve,
+            args=(theirs, settings, database_url, target_path, _has_fileno(sys.stderr)),
+            name="dbt-worker",
+            daemon=True,
+        )
+        self._process.start()
+        theirs.close()
 
     def __enter__(self) -> DbtWorker:
         return self
@@ -126,7 +99,7 @@ class DbtWorker:
         self.wait_ready()
         self._busy = True
         try:
-            _send(self._sock, list(args))
+            self._conn.send(list(args))
         except OSError as exc:
             raise DbtWorkerError(f"the dbt worker process has stopped: {exc}") from exc
         result = self._answer()
@@ -136,9 +109,9 @@ class DbtWorker:
 
     def _answer(self) -> Any:
         try:
-            return _receive(self._sock)
+            return self._conn.recv()
         except (EOFError, OSError) as exc:
-            code = self._process.poll()
+            code = self._process.exitcode
             raise DbtWorkerError(
                 f"the dbt worker process stopped (exit status {code}) before answering"
             ) from exc
@@ -147,17 +120,16 @@ class DbtWorker:
         """Stop the worker: at once when it is still busy (parsing, or a dbt command the
         caller gave up on, e.g. on Ctrl-C), else by asking it to exit."""
         idle = self._parse is not None and not self._busy
-        if idle and self._process.poll() is None:
+        if idle and self._process.is_alive():
             with contextlib.suppress(OSError):
-                _send(self._sock, None)
-        self._sock.close()
+                self._conn.send(None)
+        self._conn.close()
         if not idle:
             self._process.terminate()
-        try:
-            self._process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        self._process.join(timeout)
+        if self._process.is_alive():
             self._process.kill()
-            self._process.wait()
+            self._process.join()
 
 
 def _has_fileno(stream: Any) -> bool:
@@ -168,47 +140,40 @@ def _has_fileno(stream: Any) -> bool:
     return True
 
 
-def _serve(sock: socket.socket) -> None:
+def _serve(
+    conn: Connection,
+    settings: Settings,
+    database_url: str,
+    target_path: Path | None,
+    stdout_to_stderr: bool,
+) -> None:
     """The worker's side: parse, say so, then run what the parent asks until told to stop."""
+    # Ctrl-C is the parent's to act on (see the module docstring)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if stdout_to_stderr:
+        os.dup2(2, 1)  # dbt prints its errors: on stderr, so `wearable run --json` stays JSON
     from wearable_pipeline.config import disable_telemetry
     from wearable_pipeline.transform.dbt import parse_project, run_dbt
 
     disable_telemetry()
-    settings, database_url, target_path = _receive(sock)
     started = time.perf_counter()
     manifest, parsed = parse_project(settings, database_url=database_url, target_path=target_path)
-    _send(sock, ParseOutcome(parsed.success, parsed.error, time.perf_counter() - started))
+    conn.send(ParseOutcome(parsed.success, parsed.error, time.perf_counter() - started))
     while True:
         try:
-            args = _receive(sock)
+            args = conn.recv()
         except EOFError:
-            return
+            break
         if args is None:
-            return
+            break
         result = run_dbt(
             args, settings, database_url=database_url, target_path=target_path, manifest=manifest
         )
         try:
-            _send(sock, result)
+            conn.send(result)
         except OSError:
-            return  # the parent went away
-
-
-def main() -> None:
-    # Ctrl-C is the parent's to act on (see the module docstring)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sock = socket.socket(fileno=int(sys.argv[1]))
-    try:
-        _serve(sock)
-    finally:
-        sock.close()
+            break  # the parent went away
+    conn.close()
     # The interpreter's final garbage collection would walk everything dbt built (the
     # parent waits for this exit); the OS reclaims the memory anyway.
     gc.freeze()
-
-
-if __name__ == "__main__":
-    # through the package's module, so that the pickled answers name their real classes
-    from wearable_pipeline.transform.dbt_worker import main as serve
-
-    serve()
