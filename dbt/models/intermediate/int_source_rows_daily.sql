@@ -16,7 +16,8 @@
 {#-
     One row per source, user and local date: how many records the source holds for that
     user-day, each counted at its own grain, after deduplication (the newest load of a key):
-    - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day;
+    - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day
+      (a line that feeds both, Oura's trends, once);
       a day of sleep periods (WHOOP, Samsung, Withings: no line of its own) counts its
       periods (at least one); rows rolled up from minute files (fitbit_minute_sleep) are not records of
       their own and are counted per minute below;
@@ -271,11 +272,26 @@ event_records as (
 
 ),
 
+-- a line of a file that feeds both daily activity and sleep (Oura's trends) is one record
+file_day_records as (
+
+    select
+        source_format,
+        user_id,
+        volume_date,
+        max(source_rows) as source_rows
+    from (
+        select * from daily_records
+        union all
+        select * from sleep_records
+    ) as daily_and_sleep
+    group by source_format, user_id, volume_date
+
+),
+
 unioned as (
 
-    select * from daily_records
-    union all
-    select * from sleep_records
+    select * from file_day_records
     union all
     select * from hourly_records
     union all
