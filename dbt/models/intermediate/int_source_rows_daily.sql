@@ -17,7 +17,8 @@
     One row per source, user and local date: how many records the source holds for that
     user-day, each counted at its own grain, after deduplication (the newest load of a key):
     - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day
-      (a line that feeds both, Oura's trends, once);
+      (a line that feeds several entities - Oura's activity and sleep, Google Fit's activity
+      and weight - once);
       a day of sleep periods (WHOOP, Samsung, Withings: no line of its own) counts its
       periods (at least one); rows rolled up from minute files (fitbit_minute_sleep) are not records of
       their own and are counted per minute below;
@@ -272,26 +273,11 @@ event_records as (
 
 ),
 
--- a line of a file that feeds both daily activity and sleep (Oura's trends) is one record
-file_day_records as (
-
-    select
-        source_format,
-        user_id,
-        volume_date,
-        max(source_rows) as source_rows
-    from (
-        select * from daily_records
-        union all
-        select * from sleep_records
-    ) as daily_and_sleep
-    group by source_format, user_id, volume_date
-
-),
-
 unioned as (
 
-    select * from file_day_records
+    select * from daily_records
+    union all
+    select * from sleep_records
     union all
     select * from hourly_records
     union all
@@ -302,6 +288,20 @@ unioned as (
     select * from workout_records
     union all
     select * from event_records
+
+),
+
+-- a line that feeds several entities (Oura's trends: activity and sleep; Google Fit's daily
+-- rows: activity and a weight) is one record of its source, counted once
+per_source as (
+
+    select
+        source_format,
+        user_id,
+        volume_date,
+        max(source_rows) as source_rows
+    from unioned
+    group by source_format, user_id, volume_date
 
 ),
 
@@ -322,7 +322,7 @@ final as (
         {{ write_id() }} as dbt_write_id,
         {{ run_timestamp() }} as dbt_updated_at
 
-    from unioned
+    from per_source
     where user_id is not null
       and volume_date is not null
 
