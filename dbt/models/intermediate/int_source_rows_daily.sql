@@ -16,7 +16,9 @@
 {#-
     One row per source, user and local date: how many records the source holds for that
     user-day, each counted at its own grain, after deduplication (the newest load of a key):
-    - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day;
+    - daily files (stg_daily_activity) and sleep files (stg_sleep): one record per user-day
+      (a line that feeds several entities - Oura's activity and sleep, Google Fit's activity
+      and weight - once);
       a day of sleep periods (WHOOP, Samsung, Withings: no line of its own) counts its
       periods (at least one); rows rolled up from minute files (fitbit_minute_sleep) are not records of
       their own and are counted per minute below;
@@ -289,8 +291,8 @@ unioned as (
 
 ),
 
--- a file that feeds two entities (Google Fit's daily file: activity and weight; a workout
--- file that also has daily rows) holds its records once: the larger count of the two
+-- a line that feeds several entities (Oura's trends: activity and sleep; Google Fit's daily
+-- rows: activity and a weight) is one record of its source, counted once
 per_source as (
 
     select
