@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,9 +46,8 @@ def test_two_runs_in_a_row_reuse_the_server_and_show_in_prefect_and_the_database
     env = prefect_server.cli_env(DATABASE_URL=fresh_database_url, WEARABLE_DATA_DIR=str(data_dir))
     server_before = resident.running(prefect_server.home)
 
-    records, outside_steps = [], []
+    records = []
     for _ in range(2):
-        started = time.perf_counter()
         completed = subprocess.run(
             # the dbt work kept small: this test is about the runs, not the models
             [*WEARABLE, "run", "--skip-tests", "--select", "+stg_daily_activity", "--json"],
@@ -58,17 +56,14 @@ def test_two_runs_in_a_row_reuse_the_server_and_show_in_prefect_and_the_database
             text=True,
             timeout=600,
         )
-        wall = time.perf_counter() - started
         assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
         record = json.loads(completed.stdout)
         records.append(record)
-        outside_steps.append(wall - sum(record["step_durations"].values()))
 
-    # Both used the resident server already running: not restarted, no start-up paid.
+    # Both used the resident server already running: not restarted, no start-up paid. (How
+    # long a run's fixed cost is depends on the machine's load: bench/pipeline.py measures it,
+    # a wall-clock bound here would only make the test flaky.)
     assert resident.running(prefect_server.home) == server_before
-    # Process start, imports and Prefect's bookkeeping only; a server start alone takes
-    # ~15 s. (The benchmark, bench/pipeline.py, measures this cost properly.)
-    assert outside_steps[1] < 10, outside_steps
 
     ui = prefect_server.api_url.removesuffix("/api")
     with get_client(sync_client=True) as client:

@@ -7,6 +7,7 @@ The folder is on the development and CI machines; elsewhere these tests skip, sa
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,11 @@ from wearable_pipeline.ingest.loader import ingest_paths
 
 from .helpers import query
 
-REAL = PROJECT_ROOT.parent / "shared" / "data" / "real"
+# beside the project (../shared/data/real), or wherever WEARABLE_REAL_DATA_DIR says (a clone
+# elsewhere, e.g. CI's)
+REAL = Path(
+    os.environ.get("WEARABLE_REAL_DATA_DIR", PROJECT_ROOT.parent / "shared" / "data" / "real")
+)
 VENDORS = ("google_fit", "oura", "samsung", "withings", "garmin")
 # What each real file is, by vendor and file name (the files carry no user id: the user is
 # their folder below the vendor folder, the drop directory here).
