@@ -7,6 +7,17 @@ from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
+# The report's charts, by element id, in page order
+CHARTS = [
+    "wear-heatmap",
+    "steps-per-user",
+    "asleep-per-user",
+    "cohort-baseline",
+    "source-volume",
+    "files-per-day",
+    "events-per-day",
+]
+
 
 def fitbit_date(text: str) -> date:
     """The date of a Fitbit value: `1/15/2024` or `1/15/2024 7:21:35 AM`."""

@@ -25,18 +25,9 @@ from wearable_pipeline.report.period import Period, PeriodError, resolve_period
 from wearable_pipeline.report.rules import read_rules
 
 from .conftest import Study
+from .helpers import CHARTS
 
 pytestmark = pytest.mark.slow
-
-CHARTS = [
-    "wear-heatmap",
-    "steps-per-user",
-    "asleep-per-user",
-    "cohort-baseline",
-    "source-volume",
-    "files-per-day",
-    "events-per-day",
-]
 
 
 def report_of(url: str, settings: Settings, options: ReportOptions) -> WrittenReport:
