@@ -128,7 +128,7 @@ bench: $(INSTALL_STAMP) ## Run the benchmarks (slow; not part of make test)
 	$(BIN)/python bench/transform.py
 	$(BIN)/python bench/pipeline.py
 
-stop: ## Stop everything running in the background: API, watch, schedule, Prefect, database
+stop: ## Stop everything running in the background: API, watch, schedule, dbt worker, Prefect, database
 	$(WEARABLE) stop
 
 clean: ## Stop everything, then remove local state (.wearable, dbt/target)

@@ -25,6 +25,9 @@ from wearable_pipeline.db.migrate import migrate
 FITBIT_FIXTURES = Path(__file__).parent / "fixtures" / "fitbit"
 
 disable_telemetry()
+# Runs in the tests' many private homes each start a resident dbt worker: let each exit soon
+# after its last run instead of lingering for the default half hour.
+os.environ.setdefault("WEARABLE_DBT_WORKER_IDLE_TIMEOUT", "20")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,6 +39,9 @@ def _private_wearable_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     os.environ["WEARABLE_HOME"] = str(home)
     get_settings.cache_clear()
     yield home
+    from wearable_pipeline.transform import resident_dbt
+
+    resident_dbt.stop(home)
     if previous is None:
         os.environ.pop("WEARABLE_HOME", None)
     else:

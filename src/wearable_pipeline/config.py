@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         default=120.0,
         description="Seconds to wait for the resident Prefect server to become healthy.",
     )
+    dbt_worker_idle_timeout: float = Field(
+        default=1800.0,
+        description="Seconds the resident dbt worker waits for the next run before it exits; "
+        "0 means no resident worker (each run imports dbt itself, ~4 s more).",
+    )
     api_host: str = Field(default="127.0.0.1")
     api_port: int = Field(default=8000)
     max_body_bytes: int = Field(default=1024 * 1024)

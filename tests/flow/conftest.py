@@ -33,6 +33,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from wearable_pipeline.config import TELEMETRY_OFF
 from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.orchestration import prefect_server as resident
+from wearable_pipeline.transform import resident_dbt
 
 
 def _free_port() -> int:
@@ -71,6 +72,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         APILogHandler().flush()
         EventsWorker.drain_all(timeout=10)
     resident.stop(_HOME)
+    resident_dbt.stop(_HOME)
     shutil.rmtree(_HOME, ignore_errors=True)
 
 

@@ -9,7 +9,8 @@ from wearable_pipeline.config import get_settings
 
 
 def stop_command() -> None:
-    """Stop everything started under WEARABLE_HOME: API, watch, schedule, Prefect, database.
+    """Stop everything started under WEARABLE_HOME: API, watch, schedule, dbt worker, Prefect,
+    database.
 
     Servers you configured (DATABASE_URL, PREFECT_API_URL) are left alone.
     """

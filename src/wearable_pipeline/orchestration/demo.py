@@ -29,7 +29,7 @@ from wearable_pipeline.orchestration.runner import (
     RunOptions,
     run_pipeline,
 )
-from wearable_pipeline.transform.dbt_worker import DbtWorker
+from wearable_pipeline.transform.dbt_worker import DbtWorker, open_worker
 
 
 class DemoError(RuntimeError):
@@ -69,7 +69,7 @@ def run_demo(
     """
     # dbt's import and the project's parse (all of it in a fresh clone) overlap the data's
     # generation and the events' posting rather than start with the pipeline run
-    with DbtWorker(settings, database_url) as dbt:
+    with open_worker(settings, database_url) as dbt:
         return _run_demo(settings, database_url, config, console, dbt)
 
 

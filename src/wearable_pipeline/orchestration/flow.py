@@ -41,7 +41,7 @@ from wearable_pipeline.db.connection import (
 )
 from wearable_pipeline.db.migrate import migrate_once
 from wearable_pipeline.orchestration.run_records import RunRecorder
-from wearable_pipeline.transform.dbt_worker import DbtWorker
+from wearable_pipeline.transform.dbt_worker import DbtWorker, open_worker
 
 if TYPE_CHECKING:
     from wearable_pipeline.transform.dbt import DbtResult
@@ -331,7 +331,7 @@ def wearable_pipeline(
         "unit_tests": unit_tests,
     }
     with ExitStack() as stack:
-        dbt = env.dbt or stack.enter_context(DbtWorker(env.settings, env.database_url))
+        dbt = env.dbt or stack.enter_context(open_worker(env.settings, env.database_url))
         stack.enter_context(flow_environment(env.settings, env.database_url, dbt))
         started = time.perf_counter()
         migrations = migrate_task()  # the run can only be recorded in a migrated database

@@ -21,7 +21,7 @@ from wearable_pipeline.config import Settings
 from wearable_pipeline.db.connection import resolve_database_url
 from wearable_pipeline.orchestration.prefect_env import configure_prefect
 from wearable_pipeline.orchestration.run_records import PipelineRun, get_run
-from wearable_pipeline.transform.dbt_worker import DbtWorker
+from wearable_pipeline.transform.dbt_worker import DbtWorker, open_worker
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def run_pipeline(
     # First of all: dbt's import and parse then overlap everything up to the seed step,
     # the Prefect server's start included when it is not up yet.
     with ExitStack() as stack:
-        dbt = dbt or stack.enter_context(DbtWorker(settings, database_url))
+        dbt = dbt or stack.enter_context(open_worker(settings, database_url))
         configure_prefect(settings, prefect_log_level)
         # after configure_prefect: Prefect reads its settings when first imported
         from wearable_pipeline.orchestration import flow
