@@ -51,14 +51,13 @@ format: $(INSTALL_STAMP) ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# One worker per core, a group of tests at a time on each; every worker starts its own embedded
-# PostgreSQL. tests/conftest.py puts each file in a group of its own (its fixtures - a built
-# dbt project, a Prefect server - stay in one worker), except tests/report/, one group since
-# its files share one built study (loadfile would split the folder and build it up to three
-# times). Groups start in the conftest's order, the longest first (--no-loadscope-reorder:
-# xdist would otherwise start the groups with most tests first, the long few-test ones last).
+# One worker per core, a test file at a time on each (a file's fixtures - a built dbt project,
+# a Prefect server - stay in one worker); every worker starts its own embedded PostgreSQL.
+# Files start in collection order (--no-loadscope-reorder), which tests/conftest.py sorts
+# longest first: xdist's default (most tests first) would start the long few-test files last.
+# Not --dist loadgroup: with pytest 9.2 it silently stops grouping (pytest-xdist issue #1386).
 test: lint ## Set up and run the whole test suite (embedded PostgreSQL, real dbt and HTTP)
-	$(BIN)/pytest -n auto --dist loadgroup --no-loadscope-reorder
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 SPARK_STAMP := $(VENV)/.installed-spark
 

@@ -26,20 +26,21 @@ FITBIT_FIXTURES = Path(__file__).parent / "fixtures" / "fitbit"
 
 disable_telemetry()
 
-# `make test` runs the files on all cores with `--dist loadgroup --no-loadscope-reorder`:
-# xdist gives a worker one group at a time, in the order below, so a module's fixtures (a
-# built dbt project, a database) are set up once. A group is a test file, except where a
-# whole folder shares one package-scoped fixture and must stay on one worker, in a row.
-GROUPED_FOLDERS = ("tests/report/",)  # the study fixture: one dbt build for the folder
-# The longest groups first (from `pytest --durations`), so they start at once and the short
-# ones fill the workers around them; xdist's default order (most tests first) would start
-# the long few-test files last. Groups not named here follow in collection order.
+# `make test` gives the workers whole files (--dist loadfile, so a module's fixtures - a built
+# dbt project, a database - are set up once) in collection order (--no-loadscope-reorder).
+# That order puts the longest files first (from `pytest --durations`), so they start at once
+# and the short ones fill the workers around them: xdist's own order (most tests first) would
+# start the long few-test files last, and the run would wait for them. The report's files are
+# next to each other since they share one built study per worker (tests/report/conftest.py).
+# Files not named here follow in collection order.
 SLOWEST_FIRST = (
     "tests/flow/test_demo.py",
     "tests/dbt/test_dbt_build.py",
     "tests/dbt/test_dbt_bite.py",
     "tests/flow/test_pipeline.py",
-    "tests/report/",
+    "tests/report/test_report_browser.py",
+    "tests/report/test_report_html.py",
+    "tests/report/test_report_marts.py",  # its last test adds a file to the study: after the others
     "tests/flow/test_watch.py",
     "tests/flow/test_schedule.py",
     "tests/dbt/test_dbt_vendors.py",
@@ -52,23 +53,14 @@ SLOWEST_FIRST = (
 )
 
 
-def _xdist_group(item: pytest.Item) -> str:
-    path = item.nodeid.split("::", 1)[0]
-    return next((folder for folder in GROUPED_FOLDERS if path.startswith(folder)), path)
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in its group (see GROUPED_FOLDERS), the slowest groups first."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+    """The files of SLOWEST_FIRST first, in its order; the tests of a file keep theirs."""
 
     def rank(item: pytest.Item) -> int:
-        group = _xdist_group(item)
-        return SLOWEST_FIRST.index(group) if group in SLOWEST_FIRST else len(SLOWEST_FIRST)
+        path = item.nodeid.split("::", 1)[0]
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
 
-    items.sort(key=rank)  # stable: collection order within a group and among the rest
+    items.sort(key=rank)  # stable: collection order within a file and among the rest
 
 
 @pytest.fixture(scope="session", autouse=True)
