@@ -8,8 +8,8 @@ every row of 2024-01-15. Then one real `dbt build` (no unit tests: the dbt test 
 them). The database is shared by the package's modules, so the mart checks, the HTML checks
 and the browser test read the same build: built once per test process (scope "session"),
 since xdist may run these files on one worker with other files between them, which would
-end a package-scoped fixture and build it again. The mart tests add a late file last (in a
-plain run by the files' order, in `make test` by tests/conftest.py's).
+end a package-scoped fixture and build it again. The mart tests, which add a late file, run
+after the others (tests/conftest.py's START_ORDER).
 """
 
 from __future__ import annotations
