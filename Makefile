@@ -53,8 +53,11 @@ format: $(INSTALL_STAMP) ## Apply ruff fixes and formatting
 
 # One worker per core, a test file at a time on each (a file's fixtures - a built dbt project,
 # a Prefect server - stay in one worker); every worker starts its own embedded PostgreSQL.
+# Files start in collection order (--no-loadscope-reorder), which tests/conftest.py sorts
+# longest first: xdist's default (most tests first) would start the long few-test files last.
+# Not --dist loadgroup: with pytest 9.2 it silently stops grouping (pytest-xdist issue #1386).
 test: lint ## Set up and run the whole test suite (embedded PostgreSQL, real dbt and HTTP)
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 SPARK_STAMP := $(VENV)/.installed-spark
 

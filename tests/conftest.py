@@ -29,6 +29,45 @@ disable_telemetry()
 # after its last run instead of lingering for the default half hour.
 os.environ.setdefault("WEARABLE_DBT_WORKER_IDLE_TIMEOUT", "20")
 
+# `make test` gives the workers whole files (--dist loadfile, so a module's fixtures - a built
+# dbt project, a database - are set up once) in collection order (--no-loadscope-reorder),
+# which this hook sets: xdist's own order (most tests first) would start the long few-test
+# files last, and the run would wait for them. So the longest files come first (from
+# `pytest --durations`), the short ones fill the workers around them. The report's files
+# share one study per worker (tests/report/conftest.py): the first worker takes the HTML
+# tests while the other takes the demo and, as the next file to run after it, the dbt build;
+# the first worker then takes the other report files as well (html, browser, marts: the mart
+# tests add a late file to the study, so they come last). Files not named here follow in
+# collection order.
+START_ORDER = (
+    "tests/report/test_report_html.py",
+    "tests/flow/test_demo.py",
+    "tests/dbt/test_dbt_build.py",
+    "tests/report/test_report_browser.py",
+    "tests/report/test_report_marts.py",
+    "tests/dbt/test_dbt_bite.py",
+    "tests/flow/test_pipeline.py",
+    "tests/flow/test_watch.py",
+    "tests/flow/test_schedule.py",
+    "tests/dbt/test_dbt_vendors.py",
+    "tests/flow/test_resident_server.py",
+    "tests/dbt/test_dbt_load_order.py",
+    "tests/lake/test_lake_export.py",
+    "tests/dbt/test_dbt_seed_change.py",
+    "tests/events/test_events_serve.py",
+    "tests/events/test_events_workers.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files of START_ORDER first, in its order; the tests of a file keep theirs."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return START_ORDER.index(path) if path in START_ORDER else len(START_ORDER)
+
+    items.sort(key=rank)  # stable: collection order within a file and among the rest
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_wearable_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

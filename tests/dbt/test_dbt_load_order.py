@@ -31,7 +31,9 @@ pytestmark = pytest.mark.slow
 USER_A = "load-order-a"
 USER_B = "load-order-b"
 USER_C = "late-writer-c"
-DAILY_PATH = ["--select", "source_priority", "stg_fitbit__daily_activity+"]
+# unit tests read no data (tests/dbt/test_dbt_build.py runs them)
+NO_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+DAILY_PATH = ["--select", "source_priority", "stg_fitbit__daily_activity+", *NO_UNIT_TESTS]
 
 
 class UncommittedLoad:
@@ -170,7 +172,7 @@ def late_write(scenario: dict[str, Any], kit: Any) -> Iterator[dict[str, Any]]:
     write = LateStagingWrite(kit.database_url, scenario["load_b"])
     try:
         # runs while the write is open: the union and the mart read before it commits
-        meanwhile = kit.dbt("build", "--select", "stg_daily_activity+")
+        meanwhile = kit.dbt("build", "--select", "stg_daily_activity+", *NO_UNIT_TESTS)
         before = kit.query(
             "select count(*) from staging.stg_daily_activity where user_id = %s", [USER_C]
         )
@@ -178,7 +180,7 @@ def late_write(scenario: dict[str, Any], kit: Any) -> Iterator[dict[str, Any]]:
     finally:
         if not write.conn.closed:
             write.conn.close()
-    after = kit.dbt("build", "--select", "stg_daily_activity+")
+    after = kit.dbt("build", "--select", "stg_daily_activity+", *NO_UNIT_TESTS)
     yield {"meanwhile": meanwhile, "before": before, "after": after}
 
 

@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psycopg
-import pytest
 
 from wearable_pipeline.config import Settings
 from wearable_pipeline.events.generator import generate_events, post_events
 from wearable_pipeline.events.server_process import EventApiProcess
-from wearable_pipeline.orchestration import prefect_server as resident
 from wearable_pipeline.orchestration.runner import RunOptions, run_pipeline
 
 if TYPE_CHECKING:
@@ -162,8 +160,11 @@ def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
         "WEARABLE_HOME": str(settings.home),
         "WEARABLE_DATA_DIR": str(settings.data_dir),
     }
+    # The failure's path needs only the two files' models (the flow test and the demo build
+    # the whole project): a run selects them as `wearable watch` users do.
+    models = ["--select", "+stg_daily_activity", "--select", "+stg_sleep"]
     completed = subprocess.run(
-        [sys.executable, "-m", "wearable_pipeline.cli", "run"],
+        [sys.executable, "-m", "wearable_pipeline.cli", "run", *models],
         env=env,
         capture_output=True,
         text=True,
@@ -183,59 +184,3 @@ def test_broken_raw_row_and_rejected_file_fail_the_run_naming_both(
         assert name in completed.stderr
     assert len(rejected_files) == 1 and "TotalMinutesAsleep" in rejected_files[0]
     assert "files not loaded" in completed.stderr and "sleepDay_merged.csv" in completed.stderr
-
-
-@pytest.mark.slow
-def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_root: Path) -> None:
-    """The newcomer path: `make demo` on an empty state folder, then again (nothing twice).
-
-    Its own embedded database and resident Prefect server, both started by the first demo,
-    reused by the second, and stopped by `wearable stop`.
-    """
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "WEARABLE_DATABASE_URL", "PREFECT_API_URL", "PREFECT_HOME"}
-    }
-    env |= {"WEARABLE_HOME": str(tmp_path / "home"), "WEARABLE_DATA_DIR": str(tmp_path / "data")}
-    try:
-        first = subprocess.run(
-            ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
-        )
-        assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
-        assert "Demo summary" in first.stdout
-        assert "succeeded" in first.stdout
-        assert "daily_user_summary" in first.stdout
-        assert "Prefect UI: http://127.0.0.1:" in first.stdout
-        assert "report: " in first.stdout
-        assert list((tmp_path / "home" / "reports").glob("report-*.html"))
-        server = resident.running(tmp_path / "home")
-        assert server is not None
-        second = subprocess.run(
-            ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
-        )
-        assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
-        assert resident.running(tmp_path / "home") == server  # reused, not restarted
-    finally:
-        stopped = subprocess.run(
-            [sys.executable, "-m", "wearable_pipeline.cli", "stop"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert "Prefect server stopped" in stopped.stdout, stopped.stdout + stopped.stderr
-    assert "embedded PostgreSQL stopped" in stopped.stdout
-    # Second run: the same files and events, so nothing new lands.
-    assert _summary_value(second.stdout, "CSV rows loaded") == "0"
-    assert _summary_value(second.stdout, "events accepted") == "0"
-    assert int(_summary_value(second.stdout, "events deduped")) > 0
-
-
-def _summary_value(output: str, label: str) -> str:
-    """The 'this run' column of a row of the demo's summary table."""
-    for line in output.splitlines():
-        if label in line:
-            cells = [cell.strip() for cell in line.strip("│┃ ").split("│")]
-            return cells[1]
-    raise AssertionError(f"{label!r} not in the demo output:\n{output[-3000:]}")

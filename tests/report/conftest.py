@@ -5,8 +5,11 @@ them on the first days), a pilot participant with two days in the canonical form
 line that does not parse, a file that is rejected, generated events posted to the real event
 API (duplicates and invalid ones included), and one quiet day: the hourly steps file lost
 every row of 2024-01-15. Then one real `dbt build` (no unit tests: the dbt test module runs
-them). The database is shared by the package's modules (scope "package"), so the mart
-checks, the HTML checks and the browser test read the same build.
+them). The database is shared by the package's modules, so the mart checks, the HTML checks
+and the browser test read the same build: built once per test process (scope "session"),
+since xdist may run these files on one worker with other files between them, which would
+end a package-scoped fixture and build it again. The mart tests, which add a late file, run
+after the others (tests/conftest.py's START_ORDER).
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _write_pilot_files(folder: Path) -> None:
     )
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def study(pg_admin_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Study]:
     from wearable_pipeline.events.generator import generate_events, post_events
     from wearable_pipeline.events.server_process import EventApiProcess
