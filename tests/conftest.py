@@ -51,6 +51,7 @@ START_ORDER = (
     "tests/flow/test_schedule.py",
     "tests/dbt/test_dbt_vendors.py",
     "tests/flow/test_resident_server.py",
+    "tests/flow/test_dbt_service.py",
     "tests/dbt/test_dbt_load_order.py",
     "tests/lake/test_lake_export.py",
     "tests/dbt/test_dbt_seed_change.py",

@@ -57,6 +57,7 @@ def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_ro
         )
     assert "Prefect server stopped" in stopped.stdout, stopped.stdout + stopped.stderr
     assert "embedded PostgreSQL stopped" in stopped.stdout
+    assert "resident dbt worker stopped" in stopped.stdout  # the demo's runs started it
     # Second run: the same files and events, so nothing new lands.
     assert _summary_value(second.stdout, "CSV rows loaded") == "0"
     assert _summary_value(second.stdout, "events accepted") == "0"
