@@ -92,6 +92,26 @@ def test_one_warm_worker_serves_run_after_run_until_its_code_changes_or_it_is_st
     assert resident_dbt.running(home) is None
 
 
+def test_a_run_that_cannot_reach_the_worker_starts_dbt_of_its_own(
+    home: Path, database_url: str, tmp_path: Path
+) -> None:
+    settings = _settings(home, database_url)
+    _session(settings, database_url, tmp_path / "target")
+    worker = resident_dbt.running(home)
+    assert worker is not None
+    # A key that no longer admits this client (as if another process replaced the worker's).
+    (resident_dbt.worker_folder(home) / "authkey").write_bytes(b"not the worker's key")
+
+    with open_worker(settings, database_url, target_path=tmp_path / "target") as dbt:
+        result = dbt.run(LIST_ONE_MODEL)
+        assert result.success, result.error
+        # served by a dbt process of this run's own: a child of this process
+        assert dbt._session_pid in {child.pid for child in psutil.Process().children()}
+
+    assert resident_dbt.running(home) == worker, "the refused client did not stop the worker"
+    assert '"event": "refused"' in resident_dbt.log_path(home).read_text()
+
+
 def test_an_idle_worker_exits_on_its_own(home: Path, database_url: str, tmp_path: Path) -> None:
     settings = _settings(home, database_url, idle_timeout=1)
     _session(settings, database_url, tmp_path / "target")

@@ -36,6 +36,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -84,6 +85,8 @@ class DbtWorker:
         self._process = process  # a worker of our own (None: a resident worker's session)
         self._connecting = connecting  # the thread connecting to the resident worker
         self._connect_error: BaseException | None = None
+        # what to start instead when the resident worker cannot be reached
+        self._fallback: Callable[[], DbtWorker] | None = None
         self._session_pid: int | None = None
         self._parse: ParseOutcome | None = None
         self._busy = False  # a dbt command sent, its result not yet received
@@ -122,6 +125,7 @@ class DbtWorker:
             cwd=os.getcwd(),
         )
         worker = cls(None)
+        worker._fallback = lambda: cls.spawn(settings, database_url, target_path=target_path)
 
         def connect() -> None:
             try:
@@ -179,10 +183,18 @@ class DbtWorker:
         if self._connecting is not None:
             self._connecting.join()
             self._connecting = None
-        if self._connect_error is not None:
+        if self._connect_error is None:
+            return
+        if self._fallback is None:
             raise DbtWorkerError(
                 f"could not reach the resident dbt worker: {self._connect_error}"
             ) from self._connect_error
+        log.warning(
+            "resident dbt worker unreachable, starting one for this run: %s", self._connect_error
+        )
+        own = self._fallback()
+        self._conn, self._process = own._conn, own._process
+        self._connect_error = self._fallback = None
 
     def _answer(self) -> Any:
         assert self._conn is not None

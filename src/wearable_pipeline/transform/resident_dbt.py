@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
@@ -322,7 +323,7 @@ def _serve_forever(listener: Listener, folder: Path, idle_timeout: float) -> Non
             waiting = True
             try:
                 conn = listener.accept()
-            except (OSError, EOFError) as exc:  # a client that failed authentication, or left
+            except (AuthenticationError, OSError, EOFError) as exc:  # a wrong key, or it left
                 print(json.dumps({"event": "refused", "error": str(exc)}), flush=True)
                 continue
             finally:
