@@ -92,12 +92,20 @@ def _alive(process: RecordedProcess) -> bool:
     return is_alive(process.pid, process.create_time)
 
 
+# psutil derives a start time from the boot time, which moves when the system clock is
+# stepped (NTP, a virtual machine's clock catching up: a 60 s step was seen on the CI machine),
+# so the same process can report another start time later. A reused pid would have to belong
+# to a process started within this window of the recorded one to be mistaken for it.
+START_TIME_TOLERANCE_S = 300.0
+
+
 def is_alive(pid: int, create_time: float) -> bool:
     """True when `pid` runs and is the process that started at `create_time` (pids get reused)."""
     import psutil
 
     try:
         candidate = psutil.Process(pid)
-        return candidate.create_time() == create_time and candidate.status() != psutil.STATUS_ZOMBIE
+        same_start = abs(candidate.create_time() - create_time) <= START_TIME_TOLERANCE_S
+        return same_start and candidate.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
