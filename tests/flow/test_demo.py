@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from wearable_pipeline.orchestration import prefect_server as resident
+from wearable_pipeline.transform import resident_dbt
 
 
 @pytest.mark.slow
@@ -28,7 +29,13 @@ def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_ro
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "WEARABLE_DATABASE_URL", "PREFECT_API_URL", "PREFECT_HOME"}
     }
-    env |= {"WEARABLE_HOME": str(tmp_path / "home"), "WEARABLE_DATA_DIR": str(tmp_path / "data")}
+    env |= {
+        "WEARABLE_HOME": str(tmp_path / "home"),
+        "WEARABLE_DATA_DIR": str(tmp_path / "data"),
+        # the dbt worker stays between the demos and until `wearable stop`, as for a user (the
+        # suite's 20 s would let it exit on its own while the second demo generates data)
+        "WEARABLE_DBT_WORKER_IDLE_TIMEOUT": "600",
+    }
     try:
         first = subprocess.run(
             ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
@@ -42,11 +49,14 @@ def test_make_demo_twice_on_a_fresh_embedded_database(tmp_path: Path, project_ro
         assert list((tmp_path / "home" / "reports").glob("report-*.html"))
         server = resident.running(tmp_path / "home")
         assert server is not None
+        dbt_worker = resident_dbt.running(tmp_path / "home")
+        assert dbt_worker is not None
         second = subprocess.run(
             ["make", "demo"], cwd=project_root, env=env, capture_output=True, text=True, timeout=900
         )
         assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
         assert resident.running(tmp_path / "home") == server  # reused, not restarted
+        assert resident_dbt.running(tmp_path / "home") == dbt_worker
     finally:
         stopped = subprocess.run(
             [sys.executable, "-m", "wearable_pipeline.cli", "stop"],
