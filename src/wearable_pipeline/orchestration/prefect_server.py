@@ -14,21 +14,17 @@ starting or checking the server costs no Prefect import.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wearable_pipeline.config import TELEMETRY_OFF
-from wearable_pipeline.orchestration.processes import is_alive
+from wearable_pipeline.orchestration.processes import is_alive, locked, log_tail, stop_group
 
 HOST = "127.0.0.1"
 _STATE_FILE = "resident-server.json"
@@ -126,7 +122,7 @@ def start(home: Path, *, port: int | None = None) -> ServerProcess:
     """
     folder = prefect_home(home)
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder):
+    with locked(folder / _LOCK_FILE):
         running = _running_process(folder)
         if running is not None:
             return running
@@ -142,13 +138,13 @@ def wait_until_healthy(home: Path, process: ServerProcess, timeout: float = 120.
         if not _alive(process):
             raise PrefectServerError(
                 f"the Prefect server (pid {process.pid}, port {process.port}) exited while "
-                f"starting; its log ({log_path(home)}) ends with:\n{_log_tail(prefect_home(home))}"
+                f"starting; its log ({log_path(home)}) ends with:\n{log_tail(log_path(home))}"
             )
         if time.monotonic() > deadline:
             raise PrefectServerError(
                 f"the Prefect server at {process.ui_url} is not healthy after {timeout:.0f} s "
                 f"(WEARABLE_PREFECT_START_TIMEOUT); `wearable prefect stop` and retry. Its log "
-                f"({log_path(home)}) ends with:\n{_log_tail(prefect_home(home))}"
+                f"({log_path(home)}) ends with:\n{log_tail(log_path(home))}"
             )
         time.sleep(0.25)
 
@@ -158,11 +154,11 @@ def stop(home: Path, timeout: float = 20.0) -> bool:
     folder = prefect_home(home)
     if not folder.is_dir():
         return False
-    with _locked(folder):
+    with locked(folder / _LOCK_FILE):
         process = _running_process(folder)
         if process is None:
             return False
-        _terminate(process, timeout)
+        stop_group(process.pid, timeout)
         return True
 
 
@@ -191,7 +187,7 @@ def _spawn(folder: Path, port: int) -> ServerProcess:
         create_time = psutil.Process(child.pid).create_time()
     except psutil.NoSuchProcess as exc:
         raise PrefectServerError(
-            f"`prefect server start` exited at once:\n{_log_tail(folder)}"
+            f"`prefect server start` exited at once:\n{log_tail(folder / _LOG_FILE)}"
         ) from exc
     process = ServerProcess(pid=child.pid, port=port, create_time=create_time)
     (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
@@ -231,43 +227,7 @@ def _alive(process: ServerProcess) -> bool:
     return is_alive(process.pid, process.create_time)
 
 
-def _terminate(process: ServerProcess, timeout: float) -> None:
-    import psutil
-
-    # The server runs in its own process group (start_new_session): signal the whole group,
-    # so any helper process it started goes with it.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        psutil.Process(process.pid).wait(timeout=timeout)
-    except psutil.NoSuchProcess:
-        return
-    except psutil.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        with contextlib.suppress(psutil.NoSuchProcess):
-            psutil.Process(process.pid).wait(timeout=10)
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the folder's lock file, so two processes never start two servers."""
-    with (folder / _LOCK_FILE).open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
-
-
-def _log_tail(folder: Path, characters: int = 3000) -> str:
-    try:
-        return (folder / _LOG_FILE).read_text(errors="replace")[-characters:]
-    except OSError:
-        return "(no log)"

@@ -9,6 +9,7 @@ stop with SIGTERM, which all of them handle by finishing cleanly.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -109,3 +110,40 @@ def is_alive(pid: int, create_time: float) -> bool:
         return same_start and candidate.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def stop_group(pid: int, timeout: float) -> None:
+    """SIGTERM the process group `pid` leads (a background server started in a session of its
+    own, with whatever helper processes it started), then SIGKILL after `timeout`."""
+    import psutil
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)
+    try:
+        psutil.Process(pid).wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+            psutil.Process(pid).wait(timeout=10)
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path) -> Iterator[None]:
+    """An exclusive lock on `lock_file`, so two processes never start two of one server."""
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def log_tail(log_file: Path, characters: int = 3000) -> str:
+    """The end of a background server's log, for an error that says why it stopped."""
+    try:
+        return log_file.read_text(errors="replace")[-characters:]
+    except OSError:
+        return "(no log)"

@@ -20,7 +20,6 @@ and `wearable stop` stops it. Only the standard library's documented `multiproce
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -29,7 +28,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from multiprocessing import AuthenticationError
@@ -37,7 +35,7 @@ from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
-from wearable_pipeline.orchestration.processes import is_alive
+from wearable_pipeline.orchestration.processes import is_alive, locked, log_tail, stop_group
 
 _STATE_FILE = "worker.json"
 _LOCK_FILE = "worker.lock"
@@ -127,12 +125,12 @@ def start(home: Path, idle_timeout: float) -> WorkerProcess:
     folder = worker_folder(home)
     folder.mkdir(parents=True, exist_ok=True)
     code = code_version()
-    with _locked(folder):
+    with locked(folder / _LOCK_FILE):
         current = running(home)
         if current is not None and current.code == code:
             return current
         if current is not None:
-            _terminate(current)
+            stop_group(current.pid, timeout=10.0)
         return _spawn(folder, idle_timeout, code)
 
 
@@ -149,7 +147,7 @@ def connect(home: Path, timeout: float = 60.0) -> Connection:
         if process is None:
             raise ResidentWorkerError(
                 f"the resident dbt worker is not running; its log ({log_path(home)}) ends "
-                f"with:\n{_log_tail(folder)}"
+                f"with:\n{log_tail(folder / _LOG_FILE)}"
             )
         try:
             authkey = (folder / _AUTHKEY).read_bytes()
@@ -167,11 +165,11 @@ def stop(home: Path, timeout: float = 10.0) -> bool:
     folder = worker_folder(home)
     if not folder.is_dir():
         return False
-    with _locked(folder):
+    with locked(folder / _LOCK_FILE):
         process = running(home)
         if process is None:
             return False
-        _terminate(process, timeout)
+        stop_group(process.pid, timeout)
         return True
 
 
@@ -205,42 +203,12 @@ def _spawn(folder: Path, idle_timeout: float, code: str) -> WorkerProcess:
     try:
         create_time = psutil.Process(child.pid).create_time()
     except psutil.NoSuchProcess as exc:
-        raise ResidentWorkerError(f"the dbt worker exited at once:\n{_log_tail(folder)}") from exc
+        raise ResidentWorkerError(
+            f"the dbt worker exited at once:\n{log_tail(folder / _LOG_FILE)}"
+        ) from exc
     process = WorkerProcess(pid=child.pid, create_time=create_time, code=code)
     (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
     return process
-
-
-def _terminate(process: WorkerProcess, timeout: float = 10.0) -> None:
-    import psutil
-
-    # The worker leads its own process group, its sessions included: stop them all.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        psutil.Process(process.pid).wait(timeout=timeout)
-    except psutil.NoSuchProcess:
-        return
-    except psutil.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    with (folder / _LOCK_FILE).open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _log_tail(folder: Path, characters: int = 3000) -> str:
-    try:
-        return (folder / _LOG_FILE).read_text(errors="replace")[-characters:]
-    except OSError:
-        return "(no log)"
 
 
 # ---- the worker process -------------------------------------------------------------------
