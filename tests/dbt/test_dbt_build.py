@@ -138,9 +138,37 @@ def synthetic(kit: Any) -> dict[str, Path]:
     return kit.load_synthetic_export(**SYNTHETIC)
 
 
+def unsummarised_load_index_ranges(kit: Any) -> int:
+    """Page ranges of the raw tables' `_load_id` BRIN indexes not yet summarised: counted by
+    summarising them in a transaction that is rolled back, so nothing changes."""
+    with psycopg.connect(kit.database_url) as conn:
+        indexes = [
+            row[0]
+            for row in conn.execute(
+                "select indexrelid::regclass::text from pg_index"
+                " join pg_class on pg_class.oid = indexrelid"
+                " join pg_am on pg_am.oid = pg_class.relam"
+                " where pg_class.relnamespace = 'raw'::regnamespace and amname = 'brin'"
+                " and pg_get_indexdef(indexrelid) like '%(_load_id)'"
+            )
+        ]
+        ranges = sum(
+            conn.execute("select brin_summarize_new_values(%s::regclass)", [index]).fetchone()[0]
+            for index in indexes
+        )
+        conn.rollback()
+    assert indexes, "no _load_id BRIN index in schema raw"
+    return ranges
+
+
 @pytest.fixture(scope="module")
-def first_build(kit: Any, synthetic: dict[str, Path]) -> DbtResult:
+def loaded_before_first_build(kit: Any, synthetic: dict[str, Path]) -> dict[str, int]:
     kit.load_fitbit_export()
+    return {"unsummarised_ranges": unsummarised_load_index_ranges(kit)}
+
+
+@pytest.fixture(scope="module")
+def first_build(kit: Any, loaded_before_first_build: dict[str, int]) -> DbtResult:
     events = generated_events(**GENERATED, duplicate_rate=0.02, invalid_rate=0.0)
     kit.insert_events(events + hand_made_events(kit.make_event))
     return kit.dbt("build")
@@ -404,6 +432,15 @@ def test_not_worn_days_are_flagged(first_build: DbtResult, kit: Any) -> None:
         [list(csv_totals()["steps"])],
     )
     assert flagged == [(expected,)]
+
+
+def test_dbt_summarises_the_raw_load_indexes_before_reading_by_load(
+    loaded_before_first_build: dict[str, int], first_build: DbtResult, kit: Any
+) -> None:
+    """The loader leaves index upkeep to its readers: dbt's on-run-start hook summarises the
+    pages of every load appended since the last run (macros/raw_load_indexes.sql)."""
+    assert loaded_before_first_build["unsummarised_ranges"] > 0
+    assert unsummarised_load_index_ranges(kit) == 0
 
 
 def test_summary_has_one_row_per_user_day(first_build: DbtResult, kit: Any) -> None:

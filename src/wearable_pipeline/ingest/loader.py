@@ -50,7 +50,7 @@ from wearable_pipeline.ingest.source import (
     read_first_lines,
 )
 from wearable_pipeline.ingest.streaming import stream_into
-from wearable_pipeline.ingest.tables import ensure_raw_table, summarize_new_pages
+from wearable_pipeline.ingest.tables import ensure_raw_table
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +338,6 @@ def _load(
             if encoder.rows + encoder.rejected == 0:
                 result.message = f"line {match.line_number}: header only, no data rows"
             spool.copy_into(conn)
-            summarize_new_pages(conn, fmt.target_table)
             if not include_forgotten:
                 result.rows_forgotten = leave_out_forgotten(conn, fmt, load_id, result.user_id_hint)
                 if result.rows_forgotten:

@@ -69,6 +69,7 @@ def ensure_raw_table(conn: psycopg.Connection, table: str, columns: Iterable[str
             )
             # BRIN, not btree: load ids only grow in an append-only table, so a BRIN index
             # finds a load's rows at almost no cost to COPY (a btree added ~30% to a load).
+            # dbt summarises the new pages before it reads them (macros/raw_load_indexes.sql).
             conn.execute(
                 sql.SQL("create index if not exists {} on {} using brin (_load_id)").format(
                     sql.Identifier(load_id_index(table)), sql.Identifier("raw", table)
@@ -86,20 +87,6 @@ def ensure_raw_table(conn: psycopg.Connection, table: str, columns: Iterable[str
 def load_id_index(table: str) -> str:
     """The name of `raw.<table>`'s BRIN index on _load_id."""
     return f"{table}_load_id"
-
-
-def summarize_new_pages(conn: psycopg.Connection, table: str) -> None:
-    """Bring the _load_id BRIN index up to date with rows just appended.
-
-    BRIN summarises a page range only when VACUUM gets to it; until then every unsummarised
-    range counts as a match, so a read of one load would scan every page written since. A
-    load summarises its own pages at once (they are still in memory), and readers by load -
-    the intraday rollups above all - stay index reads.
-    """
-    conn.execute(
-        "select brin_summarize_new_values(%s::regclass)",
-        [sql.Identifier("raw", load_id_index(table)).as_string(conn)],
-    )
 
 
 def ensure_registered_tables(conn: psycopg.Connection) -> None:
