@@ -28,11 +28,15 @@ venv: $(BIN)/python ## Create the virtual environment in .venv
 
 # uv installs the pinned requirements in seconds where pip takes most of a minute. It is one
 # of those pins, bootstrapped with the venv's own pip; should that fail (a platform without a
-# uv wheel), pip installs everything instead, only slower.
+# uv wheel), pip installs everything instead, only slower. --compile-bytecode does what pip
+# does by default: compile every module once, on all cores, at install. Without it each
+# process compiles what it imports - seconds for Prefect's server and dbt - and where
+# PYTHONDONTWRITEBYTECODE is set (CI images often set it) again at every start.
 $(INSTALL_STAMP): $(BIN)/python pyproject.toml requirements.txt
 	@if $(BIN)/python -m pip install --quiet --disable-pip-version-check \
 			"$$(grep -E '^uv==' requirements.txt)"; then \
-		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python -r requirements.txt && \
+		$(BIN)/uv pip install --quiet --system-certs --compile-bytecode --python $(BIN)/python \
+			-r requirements.txt && \
 		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python --no-deps -e '.[test,bench]'; \
 	else \
 		echo "uv could not be installed: installing with pip (slower)"; \

@@ -128,7 +128,7 @@ def runs(
 
 
 def demo(
-    users: int = typer.Option(10, min=1, help="Synthetic users."),
+    users: int = typer.Option(3, min=1, help="Synthetic users."),
     days: int = typer.Option(14, min=1, help="Days of data per user."),
     seed: int = typer.Option(42, help="Seed: the same seed writes the same data."),
 ) -> None:
