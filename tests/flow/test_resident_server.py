@@ -23,6 +23,7 @@ from prefect.client.schemas.filters import (
     LogFilter,
     LogFilterFlowRunId,
 )
+from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
 from typer.testing import CliRunner
 
 from wearable_pipeline.cli import app
@@ -47,11 +48,12 @@ def test_two_runs_in_a_row_reuse_the_server_and_show_in_prefect_and_the_database
     server_before = resident.running(prefect_server.home)
 
     records = []
-    for _ in range(2):
+    # the second run asks for flow-run heartbeats, which runs here leave out by default
+    for extra_env in ({}, {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30"}):
         completed = subprocess.run(
             # the dbt work kept small: this test is about the runs, not the models
             [*WEARABLE, "run", "--skip-tests", "--select", "+stg_daily_activity", "--json"],
-            env=env,
+            env={**env, **extra_env},
             capture_output=True,
             text=True,
             timeout=600,
@@ -80,6 +82,20 @@ def test_two_runs_in_a_row_reuse_the_server_and_show_in_prefect_and_the_database
                 log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id]))
             )
             assert any("dailyActivity_merged.csv" in log.message for log in logs)
+
+        def heartbeats(record: dict[str, str]) -> int:
+            found = client.read_events(
+                filter=EventFilter(
+                    event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+                    resource=EventResourceFilter(id=[f"prefect.flow-run.{record['flow_run_id']}"]),
+                ),
+                limit=1,  # the count is in `total` (the default, 100, is over the API's 50)
+            )
+            return found.total
+
+        # events are stored asynchronously: once the second run's is in, the first's would be
+        wait_for(lambda: heartbeats(records[1]), 30, "the asked-for heartbeat of the second run")
+        assert heartbeats(records[0]) == 0
 
     recorded = {
         str(run_id): (status, str(flow_run_id), rows)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -92,7 +93,7 @@ def _run_flow(
     run_id = uuid.uuid4()
     summary: dict[str, Any] = {}
     failure: BaseException | None = None
-    with flow.flow_environment(settings, database_url, dbt):
+    with flow.flow_environment(settings, database_url, dbt), _heartbeats_off_unless_asked():
         try:
             summary = flow.wearable_pipeline(run_id=str(run_id), **options.as_json())
         except (flow.DataTestsFailed, flow.FilesRejected):
@@ -104,6 +105,22 @@ def _run_flow(
     if run is None:
         raise PipelineNotStarted(f"the pipeline run did not start: {failure}") from failure
     return PipelineOutcome(run, summary, flow_run_url(run.flow_run_id))
+
+
+@contextmanager
+def _heartbeats_off_unless_asked() -> Iterator[None]:
+    """No flow-run heartbeats by default, for runs in this process.
+
+    Heartbeats exist for Prefect's zombie-flow automation (docs: "Detect zombie flows"), which
+    nothing here sets up. Prefect 3 emits them by default from a thread that the engine joins
+    at the end of every run, and that thread sleeps in 1-s steps: up to a second added to
+    every run, which starts in about three. Only the default changes: a user who set
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY for that automation keeps their heartbeats.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def flow_run_url(flow_run_id: uuid.UUID | None) -> str | None:
