@@ -23,14 +23,14 @@ def dbt_command(ctx: typer.Context) -> None:
     """
     from wearable_pipeline.db.connection import DatabaseUnavailableError
     from wearable_pipeline.db.embedded import EmbeddedServerError
-    from wearable_pipeline.transform.dbt import _needs_database, run_dbt
+    from wearable_pipeline.transform.dbt import needs_database, run_dbt
 
     args = list(ctx.args)
     if not args:
         args = ["--help"]
     settings = get_settings()
     # dbt's sources name the raw tables: migrate (once, here) before dbt touches the database
-    url = database_url(settings, exit_code=2) if _needs_database(args) else None
+    url = database_url(settings, exit_code=2) if needs_database(args) else None
     try:
         result = run_dbt(args, settings, database_url=url)
     except (DatabaseUnavailableError, EmbeddedServerError) as exc:

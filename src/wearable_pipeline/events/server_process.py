@@ -17,6 +17,8 @@ from typing import IO
 
 import httpx
 
+from wearable_pipeline.orchestration.processes import log_tail
+
 
 class ApiStartError(RuntimeError):
     """`wearable serve` exited or did not become ready; the message carries its last log."""
@@ -54,7 +56,7 @@ class EventApiProcess:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 self._close_log()
-                raise ApiStartError(f"the event API exited at start-up:\n{self._log_tail()}")
+                raise ApiStartError(f"the event API exited at start-up:\n{log_tail(self.log_path)}")
             try:
                 if httpx.get(f"{self.url}/ready", timeout=1.0).status_code == 200:
                     return self
@@ -64,7 +66,7 @@ class EventApiProcess:
         self._stop()
         raise ApiStartError(
             f"the event API did not become ready within {self.startup_timeout_s:.0f} s:\n"
-            f"{self._log_tail()}"
+            f"{log_tail(self.log_path)}"
         )
 
     def __exit__(self, *exc_info: object) -> None:
@@ -84,12 +86,6 @@ class EventApiProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-    def _log_tail(self, characters: int = 2000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-characters:]
-        except OSError:
-            return f"(no log at {self.log_path})"
 
 
 def _free_port() -> int:

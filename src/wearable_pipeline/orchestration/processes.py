@@ -146,4 +146,4 @@ def log_tail(log_file: Path, characters: int = 3000) -> str:
     try:
         return log_file.read_text(errors="replace")[-characters:]
     except OSError:
-        return "(no log)"
+        return f"(no log at {log_file})"

@@ -179,7 +179,7 @@ def lake_target_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _needs_database(args: Sequence[str]) -> bool:
+def needs_database(args: Sequence[str]) -> bool:
     """Whether the command uses PostgreSQL (a lake target such as spark does not)."""
     if dbt_target(args) in LAKE_TARGETS:
         return False
@@ -259,7 +259,7 @@ def run_dbt(
     if dbt_target(args) in LAKE_TARGETS:
         # the lake is the input and Spark the engine: no PostgreSQL involved
         env.update(lake_target_env(settings))
-    elif _needs_database(args) or database_url:
+    elif needs_database(args) or database_url:
         url = database_url or resolve_database_url(settings)
         env.update(dbt_env(url))
     full_args = _with_paths(args, settings.dbt_project_dir, target_path)
