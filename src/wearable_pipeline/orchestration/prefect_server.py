@@ -17,14 +17,19 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wearable_pipeline.config import TELEMETRY_OFF
-from wearable_pipeline.orchestration.processes import is_alive, locked, log_tail, stop_group
+from wearable_pipeline.orchestration.processes import (
+    is_alive,
+    locked,
+    log_tail,
+    start_detached,
+    stop_group,
+)
 
 HOST = "127.0.0.1"
 _STATE_FILE = "resident-server.json"
@@ -169,27 +174,13 @@ def _spawn(folder: Path, port: int) -> ServerProcess:
         *_prefect_command(),
         *("server", "start", "--host", HOST, "--port", str(port), "--ui", "--analytics-off"),
     ]
-    with (folder / _LOG_FILE).open("wb") as log:
-        child = subprocess.Popen(
-            command,
-            env=env,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own session: Ctrl-C in the terminal that started it does not reach it, and
-            # it outlives the command that started it, as the embedded database does.
-            start_new_session=True,
-        )
-    import psutil
-
-    try:
-        create_time = psutil.Process(child.pid).create_time()
-    except psutil.NoSuchProcess as exc:
+    started = start_detached(command, folder / _LOG_FILE, env=env, cwd=folder)
+    if started is None:
         raise PrefectServerError(
             f"`prefect server start` exited at once:\n{log_tail(folder / _LOG_FILE)}"
-        ) from exc
-    process = ServerProcess(pid=child.pid, port=port, create_time=create_time)
+        )
+    pid, create_time = started
+    process = ServerProcess(pid=pid, port=port, create_time=create_time)
     (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
     return process
 

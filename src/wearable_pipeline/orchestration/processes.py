@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -139,6 +140,38 @@ def locked(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def start_detached(
+    command: list[str],
+    log_file: Path,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    append: bool = False,
+) -> tuple[int, float] | None:
+    """Start a background server: its output into `log_file`, in a session of its own, so
+    Ctrl-C in the terminal that started it does not reach it and it outlives that command.
+
+    Returns its pid and start time (what `is_alive` checks), or None when it exited at once
+    (the caller says so, with `log_tail`).
+    """
+    import psutil
+
+    with log_file.open("ab" if append else "wb") as log:
+        child = subprocess.Popen(
+            command,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        return child.pid, psutil.Process(child.pid).create_time()
+    except psutil.NoSuchProcess:
+        return None
 
 
 def log_tail(log_file: Path, characters: int = 3000) -> str:

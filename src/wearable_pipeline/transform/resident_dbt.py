@@ -25,7 +25,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -35,7 +34,13 @@ from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
 
-from wearable_pipeline.orchestration.processes import is_alive, locked, log_tail, stop_group
+from wearable_pipeline.orchestration.processes import (
+    is_alive,
+    locked,
+    log_tail,
+    start_detached,
+    stop_group,
+)
 
 _STATE_FILE = "worker.json"
 _LOCK_FILE = "worker.lock"
@@ -188,25 +193,11 @@ def _spawn(folder: Path, idle_timeout: float, code: str) -> WorkerProcess:
         str(folder),
         str(idle_timeout),
     ]
-    with (folder / _LOG_FILE).open("ab") as log:
-        child = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own session: Ctrl-C in the terminal that started it does not reach it, and it
-            # outlives the command that started it, as the Prefect server does.
-            start_new_session=True,
-        )
-    import psutil
-
-    try:
-        create_time = psutil.Process(child.pid).create_time()
-    except psutil.NoSuchProcess as exc:
-        raise ResidentWorkerError(
-            f"the dbt worker exited at once:\n{log_tail(folder / _LOG_FILE)}"
-        ) from exc
-    process = WorkerProcess(pid=child.pid, create_time=create_time, code=code)
+    started = start_detached(command, folder / _LOG_FILE, append=True)
+    if started is None:
+        raise ResidentWorkerError(f"the dbt worker exited at once:\n{log_tail(folder / _LOG_FILE)}")
+    pid, create_time = started
+    process = WorkerProcess(pid=pid, create_time=create_time, code=code)
     (folder / _STATE_FILE).write_text(json.dumps(asdict(process)))
     return process
 
