@@ -14,6 +14,7 @@ tests and warns with the parse tests - and nothing else.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -98,6 +99,14 @@ def bad_loads(green: DbtResult, kit: Any) -> dict[str, int]:
         [
             {"Id": "1503960366", "Time": "4/12/2016 7:21:00 AM", "Value": "97"},
             {"Id": "1503960366", "Time": "yesterday", "Value": "90"},
+        ],
+    )
+    loads["minute_steps"] = kit.ingest_rows(
+        "minuteStepsNarrow_bad.csv",
+        [
+            {"Id": "1503960366", "ActivityMinute": "4/12/2016 7:21:00 AM", "Steps": "12"},
+            # a real day, but no time of it: counted and named, never a minute of activity
+            {"Id": "1503960366", "ActivityMinute": "4/12/2016 13:05:00 PM", "Steps": "5"},
         ],
     )
     loads["weight"] = kit.ingest_rows(
@@ -222,16 +231,30 @@ def test_values_that_do_not_parse_are_named_with_their_load_and_line(
         (bad_loads["hourly"], 2, 'ActivityHour "13/45/2016 99:00:00 PM"'),
         (bad_loads["hourly"], 3, 'StepTotal "--"'),
     ]
-    heart_rate = kit.query(
+    intraday = kit.query(
         "select load_id, unparsed_rows, first_unparsed_row, example_parse_error"
-        " from intermediate.int_intraday_loads where unparsed_rows > 0"
+        " from intermediate.int_intraday_loads where unparsed_rows > 0 order by load_id"
     )
-    assert heart_rate == [(bad_loads["heart_rate"], 1, 3, 'Time "yesterday"')]
+    assert intraday == [
+        (bad_loads["heart_rate"], 1, 3, 'Time "yesterday"'),
+        (bad_loads["minute_steps"], 1, 3, 'ActivityMinute "4/12/2016 13:05:00 PM"'),
+    ]
     weight = kit.query(
         "select load_id, source_row_number, has_weight from intermediate.int_body_measurements"
         " where not has_weight"
     )
     assert weight == [(bad_loads["weight"], 2, False)]
+
+
+def test_a_minute_whose_time_does_not_parse_is_no_minute_of_activity(
+    tested: dict[str, Any], kit: Any
+) -> None:
+    # the newest load of that user-day wins: its one good minute, not the row without a time
+    minutes = kit.query(
+        "select activity_minute, steps from intermediate.int_minute_activity"
+        " where user_id = '1503960366' and activity_date = date '2016-04-12'"
+    )
+    assert minutes == [(datetime(2016, 4, 12, 7, 21), 12)]
 
 
 def test_a_failing_run_verifies_nothing_and_the_next_run_still_fails(

@@ -78,7 +78,6 @@ winning_rows as (
         and minute_rows.activity_date = winning_loads.activity_date
         and minute_rows.source_format = winning_loads.source_format
     where {{ in_load_ids('minute_rows.load_id', work.load_ids) }}
-      and minute_rows.activity_minute is not null
 
 ),
 
@@ -109,6 +108,9 @@ per_minute as (
 
     from winning_rows
     group by user_id, activity_date, activity_minute
+    -- rows whose time did not parse (a null minute) drop out here: the minute is parsed once
+    -- per row as the grouping key, where a filter on the rows would parse it once more
+    having count(activity_minute) > 0
 
 ),
 
