@@ -123,6 +123,21 @@
     to_date(substring_index(trim({{ column }}), ' ', 1), 'M/d/yyyy')
 {%- endmacro %}
 
+{#- The date of a Fitbit date or time as written (`4/12/2016` of `4/12/2016 1:05:00 PM`), the
+    part parse_fitbit_date reads: grouping tens of millions of intraday rows by it and parsing
+    each distinct day once costs a fraction of parsing every row's date. -#}
+{% macro fitbit_date_text(column) -%}
+    {{ return(adapter.dispatch('fitbit_date_text', 'wearable')(column)) }}
+{%- endmacro %}
+
+{% macro postgres__fitbit_date_text(column) -%}
+    split_part(trim({{ column }}), ' ', 1)
+{%- endmacro %}
+
+{% macro default__fitbit_date_text(column) -%}
+    substring_index(trim({{ column }}), ' ', 1)
+{%- endmacro %}
+
 {#-
     Fitbit/Fitabase local times on a 12-hour clock: `4/12/2016 1:05:00 PM` → 2016-04-12
     13:05:00 (a timestamp without time zone: Fitbit writes the wearer's wall-clock time).

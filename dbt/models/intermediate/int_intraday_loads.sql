@@ -19,6 +19,9 @@
     and its tests name the load and row of every unparseable value without re-reading the
     raw tables. Incremental: appends the loads it has not seen (each read once).
 
+    Rows are counted per day as written (`4/12/2016`), and each of those parsed once after:
+    parsing every row's date cost as much as all its other values.
+
     A new intraday source is one line in this list.
 -#}
 
@@ -43,14 +46,14 @@ with
         source_format,
         load_id,
         user_id,
-        activity_date,
+        activity_date_text,
         count(*) as source_rows,
         count(parse_errors) as unparsed_rows,
         min(case when parse_errors is not null then source_row_number end) as first_unparsed_row,
         min(parse_errors) as example_parse_error
     from {{ relation }}
     where {{ new_loads_filter('load_id', source_format) }}
-    group by source_format, load_id, user_id, activity_date
+    group by source_format, load_id, user_id, activity_date_text
 
 ),
 {% endfor %}
@@ -61,6 +64,24 @@ unioned as (
     select * from {{ source_format }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
+
+),
+
+-- one day written two ways (`4/12/2016`, `04/12/2016`) is one day
+per_user_day as (
+
+    select
+        source_format,
+        load_id,
+        user_id,
+        {{ parse_fitbit_date('activity_date_text') }} as activity_date,
+        -- sums of counts: bigint, as the counts are (PostgreSQL would make them numeric)
+        cast(sum(source_rows) as {{ dbt.type_bigint() }}) as source_rows,
+        cast(sum(unparsed_rows) as {{ dbt.type_bigint() }}) as unparsed_rows,
+        min(first_unparsed_row) as first_unparsed_row,
+        min(example_parse_error) as example_parse_error
+    from unioned
+    group by source_format, load_id, user_id, {{ parse_fitbit_date('activity_date_text') }}
 
 ),
 
@@ -85,7 +106,7 @@ final as (
         {{ write_id() }} as dbt_write_id,
         {{ run_timestamp() }} as dbt_loaded_at
 
-    from unioned
+    from per_user_day
 
 )
 

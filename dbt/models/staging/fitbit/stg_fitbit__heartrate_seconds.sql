@@ -45,6 +45,7 @@ checked as (
         source_row_number,
         sampled_at,
         {{ parse_fitbit_date('sampled_at_text') }} as activity_date,
+        {{ fitbit_date_text('sampled_at_text') }} as activity_date_text,
         bpm,
         {{ parse_errors([
             ('Time', 'sampled_at_text', 'sampled_at'),

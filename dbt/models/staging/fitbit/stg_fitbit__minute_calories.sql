@@ -44,6 +44,7 @@ checked as (
         source_row_number,
         activity_minute,
         {{ parse_fitbit_date('activity_minute_text') }} as activity_date,
+        {{ fitbit_date_text('activity_minute_text') }} as activity_date_text,
         calories_kcal,
         -- not in this file: null, so the model has its entity's whole shape
         cast(null as {{ dbt.type_int() }}) as steps,

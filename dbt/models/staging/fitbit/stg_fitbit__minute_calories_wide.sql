@@ -63,6 +63,7 @@ checked as (
         source_row_number,
         {{ dbt.dateadd('minute', 'minute_offset', 'activity_hour') }} as activity_minute,
         {{ parse_fitbit_date('activity_hour_text') }} as activity_date,
+        {{ fitbit_date_text('activity_hour_text') }} as activity_date_text,
         calories_kcal,
         -- not in this file: null, so the model has its entity's whole shape
         cast(null as {{ dbt.type_int() }}) as steps,

@@ -47,6 +47,7 @@ checked as (
         log_id,
         {{ dbt.date_trunc('minute', 'sampled_at') }} as sleep_minute,
         {{ parse_fitbit_date('sampled_at_text') }} as activity_date,
+        {{ fitbit_date_text('sampled_at_text') }} as activity_date_text,
         sleep_state,
         {{ parse_errors([
             ('date', 'sampled_at_text', 'sampled_at'),
