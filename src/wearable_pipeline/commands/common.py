@@ -72,7 +72,7 @@ def start_prefect_server(settings: Settings) -> None:
     if settings.prefect_api_url or prefect_server.running(settings.home):
         return
     err_console.print(
-        "starting the resident Prefect server (about 15 s the first time; it keeps running, "
+        "starting the resident Prefect server (15-20 s the first time; it keeps running, "
         "`wearable prefect stop` stops it)",
         highlight=False,
     )
