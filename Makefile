@@ -51,7 +51,6 @@ $(INSTALL_STAMP): $(BIN)/python pyproject.toml requirements.txt
 		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python -r requirements.txt && \
 		$(BIN)/uv pip install --quiet --system-certs --python $(BIN)/python --no-deps -e '.[test,bench]'; \
 	else \
-		{ $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >/dev/null; } && \
 		$(BIN)/python -m pip install $(PIP_QUIET) -r requirements.txt && \
 		$(BIN)/python -m pip install $(PIP_QUIET) --no-deps -e '.[test,bench]'; \
 	fi

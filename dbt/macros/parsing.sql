@@ -103,7 +103,7 @@
 
 {% macro postgres__parse_fitbit_date(column) -%}
     case
-        when split_part(split_part(trim({{ column }}), ' ', 1), '/', 4) = ''
+        when split_part({{ fitbit_date_text(column) }}, '/', 4) = ''
             and pg_input_is_valid({{ _fitbit_iso_date('trim(' ~ column ~ ')') }}, 'date')
             then cast({{ _fitbit_iso_date('trim(' ~ column ~ ')') }} as date)
     end
@@ -120,7 +120,7 @@
 {%- endmacro %}
 
 {% macro default__parse_fitbit_date(column) -%}
-    to_date(substring_index(trim({{ column }}), ' ', 1), 'M/d/yyyy')
+    to_date({{ fitbit_date_text(column) }}, 'M/d/yyyy')
 {%- endmacro %}
 
 {#- The date of a Fitbit date or time as written (`4/12/2016` of `4/12/2016 1:05:00 PM`), the
