@@ -45,13 +45,33 @@
     {{ return(adapter.dispatch('write_id', 'wearable')()) }}
 {%- endmacro %}
 
-{#- A scalar subquery: evaluated once per statement, not once per row. -#}
+{#- Read from the transaction's setting `wearable.write_id`, which every model's pre-hook
+    stamp_write_id() sets (dbt_project.yml): pg_current_xact_id() is parallel-unsafe, and one
+    call anywhere in a query keeps PostgreSQL from running any part of it on a second core.
+    current_setting is parallel-safe, and it raises where the pre-hook did not run rather
+    than stamp a wrong id. A scalar subquery: evaluated once per statement, not once per
+    row. -#}
 {% macro postgres__write_id() -%}
-    (select cast(cast(pg_current_xact_id() as text) as bigint))
+    (select cast(current_setting('wearable.write_id') as bigint))
 {%- endmacro %}
 
 {% macro default__write_id() -%}
     cast({{ (run_started_at.timestamp() * 1000000) | int }} as bigint)
+{%- endmacro %}
+
+{#- Pre-hook of every model (dbt_project.yml): the transaction's id, for write_id() to read.
+    Local to the transaction (set_config's third argument), so it is gone when the model's
+    build commits or fails. -#}
+{% macro stamp_write_id() -%}
+    {{ return(adapter.dispatch('stamp_write_id', 'wearable')()) }}
+{%- endmacro %}
+
+{% macro postgres__stamp_write_id() -%}
+    select set_config('wearable.write_id', cast(pg_current_xact_id() as text), true)
+{%- endmacro %}
+
+{#- Elsewhere write_id() needs nothing set (the invocation's start time). -#}
+{% macro default__stamp_write_id() -%}
 {%- endmacro %}
 
 {#- The horizon now: every transaction below it has committed (see the top of this file). -#}

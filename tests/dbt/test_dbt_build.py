@@ -443,6 +443,45 @@ def test_dbt_summarises_the_raw_load_indexes_before_reading_by_load(
     assert unsummarised_load_index_ranges(kit) == 0
 
 
+def test_each_row_is_stamped_with_the_transaction_that_wrote_it(
+    first_build: DbtResult, kit: Any
+) -> None:
+    """dbt_write_id, which the incremental models' horizons compare, is the id of the
+    transaction that wrote the row (its xmin, in the 32 bits a row keeps), in every model."""
+    stamped = kit.query(
+        "select table_schema, table_name from information_schema.columns"
+        " join information_schema.tables using (table_schema, table_name)"
+        " where column_name = 'dbt_write_id' and table_type = 'BASE TABLE'"
+        " and table_schema in ('staging', 'intermediate', 'marts')"
+    )
+    assert len(stamped) > 40
+    for schema, table in stamped:
+        wrong, total = kit.query(
+            f"select count(*) filter (where dbt_write_id %% 4294967296 <> xmin::text::bigint),"
+            f' count(*) from "{schema}"."{table}"'
+        )[0]
+        assert wrong == 0, f"{schema}.{table}: {wrong} of {total} rows"
+
+
+@pytest.mark.parametrize(
+    "model", ["int_intraday_loads", "int_minute_activity", "int_heart_rate_minutes"]
+)
+def test_postgres_may_read_the_intraday_rows_on_several_cores(
+    first_build: DbtResult, kit: Any, model: str
+) -> None:
+    """The stamp is read from a setting (macros/incremental.sql): pg_current_xact_id() in a
+    model's query would keep PostgreSQL from planning any part of it in parallel. With
+    parallel plans made free, the model's query has one."""
+    compiled = kit.target_path / "compiled" / "wearable" / "models" / "intermediate"
+    query = (compiled / f"{model}.sql").read_text()
+    with psycopg.connect(kit.database_url) as conn:
+        for setting in ("parallel_setup_cost", "parallel_tuple_cost"):
+            conn.execute(f"set {setting} = 0")
+        conn.execute("set min_parallel_table_scan_size = 0")
+        plan = "\n".join(row[0] for row in conn.execute(f"explain {query}"))
+    assert "Gather" in plan, plan
+
+
 def test_summary_has_one_row_per_user_day(first_build: DbtResult, kit: Any) -> None:
     duplicated = kit.query(
         "select user_id, summary_date from marts.daily_user_summary"
