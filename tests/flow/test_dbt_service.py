@@ -66,6 +66,10 @@ def test_one_warm_worker_serves_run_after_run_until_its_code_changes_or_it_is_st
     first_session, _ = _session(settings, database_url, tmp_path / "target")
     worker = resident_dbt.running(home)
     assert worker is not None, "the worker stays after the run"
+    # The worker's warm-up parsed the whole project as the first run would (its database, its
+    # target folder), so that run's own parse found the state and re-parsed no file.
+    perf = json.loads((tmp_path / "target" / "perf_info.json").read_text())
+    assert perf["is_partial_parse_enabled"] and perf["parsed_path_count"] == 0, perf
 
     second_session, second_parse = _session(settings, database_url, tmp_path / "target")
 

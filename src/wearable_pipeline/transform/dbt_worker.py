@@ -116,7 +116,11 @@ class DbtWorker:
         once it has imported dbt, and the run has its own start-up to do meanwhile."""
         from wearable_pipeline.transform import resident_dbt
 
-        resident_dbt.start(settings.home, settings.dbt_worker_idle_timeout)
+        resident_dbt.start(
+            settings.home,
+            settings.dbt_worker_idle_timeout,
+            warm_up=resident_dbt.WarmUp.of(database_url, target_path),
+        )
         request = resident_dbt.SessionRequest(
             settings=settings,
             database_url=database_url,

@@ -2,7 +2,8 @@
 
 Importing dbt and parsing the project cost a fresh process about 4 s, on every `wearable run`.
 This process pays it once: started on first need (like the resident Prefect server), it
-imports dbt, parses the project once to warm dbt's caches, then listens on a Unix socket in
+imports dbt, parses the project once to warm dbt's caches (as the run that started it would,
+so that run's own parse is a partial one: WarmUp), then listens on a Unix socket in
 `<WEARABLE_HOME>/dbt-worker/`. Each pipeline run connects and gets a session: a child forked
 from the warm process, which parses the project (partial parsing: a fraction of a second when
 nothing changed) and runs the run's seed, run and test on that manifest (see dbt_worker.py for
@@ -43,6 +44,7 @@ from wearable_pipeline.orchestration.processes import (
 )
 
 _STATE_FILE = "worker.json"
+_WARM_UP_FILE = "warm-up.json"
 _LOCK_FILE = "worker.lock"
 _LOG_FILE = "worker.log"
 _SOCKET = "worker.sock"
@@ -51,7 +53,8 @@ _AUTHKEY = "authkey"
 _MAX_SOCKET_PATH = 100
 # How often the idle worker checks whether it should exit.
 _IDLE_CHECK_SECONDS = 5.0
-# The connection the warm-up parse renders the profile with: parsing never connects.
+# The connection the warm-up parse renders the profile with when no client named one:
+# parsing never connects.
 _WARM_UP_URL = "postgresql://warm-up:warm-up@127.0.0.1:1/warm-up"
 
 
@@ -66,6 +69,31 @@ class WorkerProcess:
     pid: int
     create_time: float  # the process's start time, so a reused pid is not mistaken for it
     code: str  # code_version() of the code it runs
+
+
+@dataclass(frozen=True)
+class WarmUp:
+    """What the worker's own first parse renders the profile with: the database and dbt
+    target folder of the client that starts it.
+
+    dbt reuses a partial-parse state only under the same connection (host, port, user,
+    database, schema) and in the same folder. Parsed under these, the warm-up leaves a state
+    that the client's session finds, so that session parses in a fraction of a second rather
+    than parsing the whole project a second time: seconds of CPU, in a fresh clone, taken
+    from the Prefect server and the rest of a first run that start at the same moment. The
+    password is left out: dbt's state does not depend on it and the worker does not need it.
+    """
+
+    database_url: str
+    target_path: str | None  # None: the project's own target folder
+
+    @classmethod
+    def of(cls, database_url: str, target_path: Path | None) -> WarmUp:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        parts = conninfo_to_dict(database_url)
+        parts.pop("password", None)
+        return cls(make_conninfo(**parts), str(target_path) if target_path else None)
 
 
 @dataclass(frozen=True)
@@ -121,11 +149,13 @@ def running(home: Path) -> WorkerProcess | None:
     return process if is_alive(process.pid, process.create_time) else None
 
 
-def start(home: Path, idle_timeout: float) -> WorkerProcess:
+def start(home: Path, idle_timeout: float, warm_up: WarmUp | None = None) -> WorkerProcess:
     """Start the worker in the background unless one running the same code is up; no wait.
 
     A worker running other code (an upgrade, an edited module) is stopped and replaced. Safe
     to call from several processes at once (a lock file makes one of them start it).
+    `warm_up`: the database and target folder its first parse uses (see WarmUp), when it
+    starts now.
     """
     folder = worker_folder(home)
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,6 +166,10 @@ def start(home: Path, idle_timeout: float) -> WorkerProcess:
             return current
         if current is not None:
             stop_group(current.pid, timeout=10.0)
+        warm_up_file = folder / _WARM_UP_FILE
+        warm_up_file.unlink(missing_ok=True)
+        if warm_up is not None:
+            warm_up_file.write_text(json.dumps(asdict(warm_up)))
         return _spawn(folder, idle_timeout, code)
 
 
@@ -210,23 +244,28 @@ class _Idle(Exception):
 
 
 def _warm_up(folder: Path) -> None:
-    """Import dbt and parse the project once into a private target folder: what makes a
-    session's own parse take a fraction of a second (dbt's caches are then in memory, and a
-    forked session inherits them)."""
+    """Import dbt and parse the project once: what makes a session's own parse take a
+    fraction of a second (dbt's caches are then in memory, and a forked session inherits
+    them). Under the starting client's database and target folder (WarmUp) when it named
+    them, else into a private target folder."""
     from wearable_pipeline.config import Settings, disable_telemetry
     from wearable_pipeline.transform.dbt import parse_project
 
     disable_telemetry()
     started = time.perf_counter()
     settings = Settings(_env_file=None, home=folder.parent)  # type: ignore[call-arg]
-    _, result = parse_project(
-        settings, database_url=_WARM_UP_URL, target_path=folder / "warm-up-target"
-    )
+    try:
+        warm_up = WarmUp(**json.loads((folder / _WARM_UP_FILE).read_text()))
+    except (OSError, ValueError, TypeError):
+        warm_up = WarmUp(_WARM_UP_URL, str(folder / "warm-up-target"))
+    target_path = Path(warm_up.target_path) if warm_up.target_path else None
+    _, result = parse_project(settings, database_url=warm_up.database_url, target_path=target_path)
     print(
         json.dumps(
             {
                 "event": "warmed up",
                 "project_dir": str(settings.dbt_project_dir),
+                "target_path": str(target_path or settings.dbt_project_dir / "target"),
                 "parse_ok": result.success,
                 "seconds": round(time.perf_counter() - started, 2),
             }
