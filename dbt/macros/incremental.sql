@@ -47,12 +47,12 @@
 
 {#- Read from the transaction's setting `wearable.write_id`, which every model's pre-hook
     stamp_write_id() sets (dbt_project.yml): pg_current_xact_id() is parallel-unsafe, and one
-    call anywhere in a query keeps PostgreSQL from running any part of it on a second core.
-    current_setting is parallel-safe, and it raises where the pre-hook did not run rather
-    than stamp a wrong id. A scalar subquery: evaluated once per statement, not once per
-    row. -#}
+    call anywhere in a query keeps PostgreSQL from running any part of it on a second core;
+    current_setting is parallel-safe. Where no hook ran - `dbt show`, a unit test, compiled
+    SQL run by hand - the stamp is null (tests/dbt checks every built row has its own). A
+    scalar subquery: evaluated once per statement, not once per row. -#}
 {% macro postgres__write_id() -%}
-    (select cast(current_setting('wearable.write_id') as bigint))
+    (select cast(nullif(current_setting('wearable.write_id', true), '') as bigint))
 {%- endmacro %}
 
 {% macro default__write_id() -%}

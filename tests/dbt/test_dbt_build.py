@@ -447,7 +447,8 @@ def test_each_row_is_stamped_with_the_transaction_that_wrote_it(
     first_build: DbtResult, kit: Any
 ) -> None:
     """dbt_write_id, which the incremental models' horizons compare, is the id of the
-    transaction that wrote the row (its xmin, in the 32 bits a row keeps), in every model."""
+    transaction that wrote the row (its xmin, in the 32 bits a row keeps), in every model:
+    never null, which it is where the models' pre-hook did not run."""
     stamped = kit.query(
         "select table_schema, table_name from information_schema.columns"
         " join information_schema.tables using (table_schema, table_name)"
@@ -457,7 +458,8 @@ def test_each_row_is_stamped_with_the_transaction_that_wrote_it(
     assert len(stamped) > 40
     for schema, table in stamped:
         wrong, total = kit.query(
-            f"select count(*) filter (where dbt_write_id %% 4294967296 <> xmin::text::bigint),"
+            "select count(*) filter"
+            " (where dbt_write_id %% 4294967296 is distinct from xmin::text::bigint),"
             f' count(*) from "{schema}"."{table}"'
         )[0]
         assert wrong == 0, f"{schema}.{table}: {wrong} of {total} rows"
