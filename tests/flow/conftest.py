@@ -31,6 +31,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from wearable_pipeline.config import TELEMETRY_OFF
+from wearable_pipeline.db import embedded
 from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.orchestration import prefect_server as resident
 from wearable_pipeline.transform import resident_dbt
@@ -73,6 +74,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         EventsWorker.drain_all(timeout=10)
     resident.stop(_HOME)
     resident_dbt.stop(_HOME)
+    # a `wearable` process given no DATABASE_URL (cli_env() alone) started the embedded one
+    embedded.stop(_HOME)
     shutil.rmtree(_HOME, ignore_errors=True)
 
 
