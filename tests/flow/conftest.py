@@ -30,11 +30,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from wearable_pipeline.config import TELEMETRY_OFF
-from wearable_pipeline.db import embedded
+from wearable_pipeline.config import TELEMETRY_OFF, Settings
 from wearable_pipeline.db.migrate import migrate
 from wearable_pipeline.orchestration import prefect_server as resident
-from wearable_pipeline.transform import resident_dbt
+from wearable_pipeline.orchestration.shutdown import stop_everything
 
 
 def _free_port() -> int:
@@ -72,10 +71,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         APILogHandler().flush()
         EventsWorker.drain_all(timeout=10)
-    resident.stop(_HOME)
-    resident_dbt.stop(_HOME)
-    # a `wearable` process given no DATABASE_URL (cli_env() alone) started the embedded one
-    embedded.stop(_HOME)
+    # `wearable stop` for the session's home: its Prefect server and dbt worker, and the
+    # embedded database that a `wearable` process given no DATABASE_URL (cli_env()) started
+    settings = Settings(_env_file=None, home=_HOME, database_url=None, prefect_api_url=None)  # type: ignore[call-arg]
+    stop_everything(settings)
     shutil.rmtree(_HOME, ignore_errors=True)
 
 

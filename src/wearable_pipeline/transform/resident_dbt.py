@@ -44,7 +44,6 @@ from wearable_pipeline.orchestration.processes import (
 )
 
 _STATE_FILE = "worker.json"
-_WARM_UP_FILE = "warm-up.json"
 _LOCK_FILE = "worker.lock"
 _LOG_FILE = "worker.log"
 _SOCKET = "worker.sock"
@@ -53,9 +52,6 @@ _AUTHKEY = "authkey"
 _MAX_SOCKET_PATH = 100
 # How often the idle worker checks whether it should exit.
 _IDLE_CHECK_SECONDS = 5.0
-# The connection the warm-up parse renders the profile with when no client named one:
-# parsing never connects.
-_WARM_UP_URL = "postgresql://warm-up:warm-up@127.0.0.1:1/warm-up"
 
 
 class ResidentWorkerError(RuntimeError):
@@ -81,11 +77,12 @@ class WarmUp:
     that the client's session finds, so that session parses in a fraction of a second rather
     than parsing the whole project a second time: seconds of CPU, in a fresh clone, taken
     from the Prefect server and the rest of a first run that start at the same moment. The
-    password is left out: dbt's state does not depend on it and the worker does not need it.
+    password is left out: dbt's state does not depend on it, the worker does not need it, and
+    these are on the worker's command line.
     """
 
-    database_url: str
-    target_path: str | None  # None: the project's own target folder
+    database_url: str  # parsing never connects
+    target_path: Path | None  # None: the project's own target folder
 
     @classmethod
     def of(cls, database_url: str, target_path: Path | None) -> WarmUp:
@@ -93,7 +90,15 @@ class WarmUp:
 
         parts = conninfo_to_dict(database_url)
         parts.pop("password", None)
-        return cls(make_conninfo(**parts), str(target_path) if target_path else None)
+        return cls(make_conninfo(**parts), target_path)
+
+    def as_args(self) -> list[str]:
+        """The worker's command-line arguments for it (read back by `from_args`)."""
+        return [self.database_url, str(self.target_path or "")]
+
+    @classmethod
+    def from_args(cls, database_url: str, target_path: str) -> WarmUp:
+        return cls(database_url, Path(target_path) if target_path else None)
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,7 @@ def running(home: Path) -> WorkerProcess | None:
     return process if is_alive(process.pid, process.create_time) else None
 
 
-def start(home: Path, idle_timeout: float, warm_up: WarmUp | None = None) -> WorkerProcess:
+def start(home: Path, idle_timeout: float, warm_up: WarmUp) -> WorkerProcess:
     """Start the worker in the background unless one running the same code is up; no wait.
 
     A worker running other code (an upgrade, an edited module) is stopped and replaced. Safe
@@ -166,11 +171,7 @@ def start(home: Path, idle_timeout: float, warm_up: WarmUp | None = None) -> Wor
             return current
         if current is not None:
             stop_group(current.pid, timeout=10.0)
-        warm_up_file = folder / _WARM_UP_FILE
-        warm_up_file.unlink(missing_ok=True)
-        if warm_up is not None:
-            warm_up_file.write_text(json.dumps(asdict(warm_up)))
-        return _spawn(folder, idle_timeout, code)
+        return _spawn(folder, idle_timeout, code, warm_up)
 
 
 def connect(home: Path, timeout: float = 60.0) -> Connection:
@@ -212,7 +213,7 @@ def stop(home: Path, timeout: float = 10.0) -> bool:
         return True
 
 
-def _spawn(folder: Path, idle_timeout: float, code: str) -> WorkerProcess:
+def _spawn(folder: Path, idle_timeout: float, code: str, warm_up: WarmUp) -> WorkerProcess:
     authkey = folder / _AUTHKEY
     authkey.unlink(missing_ok=True)
     # Created readable by this user only: the key is what admits a client.
@@ -226,6 +227,7 @@ def _spawn(folder: Path, idle_timeout: float, code: str) -> WorkerProcess:
         "wearable_pipeline.transform.resident_dbt",
         str(folder),
         str(idle_timeout),
+        *warm_up.as_args(),
     ]
     started = start_detached(command, folder / _LOG_FILE, append=True)
     if started is None:
@@ -243,29 +245,25 @@ class _Idle(Exception):
     """Raised by the idle check to end the accept loop."""
 
 
-def _warm_up(folder: Path) -> None:
-    """Import dbt and parse the project once: what makes a session's own parse take a
-    fraction of a second (dbt's caches are then in memory, and a forked session inherits
-    them). Under the starting client's database and target folder (WarmUp) when it named
-    them, else into a private target folder."""
+def _warm_up(folder: Path, warm_up: WarmUp) -> None:
+    """Import dbt and parse the project once, as the starting client would (WarmUp): what
+    makes a session's own parse take a fraction of a second (dbt's caches are then in memory,
+    and a forked session inherits them)."""
     from wearable_pipeline.config import Settings, disable_telemetry
     from wearable_pipeline.transform.dbt import parse_project
 
     disable_telemetry()
     started = time.perf_counter()
     settings = Settings(_env_file=None, home=folder.parent)  # type: ignore[call-arg]
-    try:
-        warm_up = WarmUp(**json.loads((folder / _WARM_UP_FILE).read_text()))
-    except (OSError, ValueError, TypeError):
-        warm_up = WarmUp(_WARM_UP_URL, str(folder / "warm-up-target"))
-    target_path = Path(warm_up.target_path) if warm_up.target_path else None
-    _, result = parse_project(settings, database_url=warm_up.database_url, target_path=target_path)
+    _, result = parse_project(
+        settings, database_url=warm_up.database_url, target_path=warm_up.target_path
+    )
     print(
         json.dumps(
             {
                 "event": "warmed up",
                 "project_dir": str(settings.dbt_project_dir),
-                "target_path": str(target_path or settings.dbt_project_dir / "target"),
+                "target_path": str(warm_up.target_path or settings.dbt_project_dir / "target"),
                 "parse_ok": result.success,
                 "seconds": round(time.perf_counter() - started, 2),
             }
@@ -357,12 +355,12 @@ def _serve_forever(listener: Listener, folder: Path, idle_timeout: float) -> Non
 
 
 def main(argv: list[str]) -> int:
-    folder, idle_timeout = Path(argv[0]), float(argv[1])
+    folder, idle_timeout, warm_up = Path(argv[0]), float(argv[1]), WarmUp.from_args(*argv[2:4])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the runs, not to us
     # Listening first: a client that connects during the warm-up waits in the backlog.
     authkey = (folder / _AUTHKEY).read_bytes()
     listener = Listener(str(folder / _SOCKET), family="AF_UNIX", authkey=authkey)
-    _warm_up(folder)
+    _warm_up(folder, warm_up)
     _serve_forever(listener, folder, idle_timeout)
     return 0
 
