@@ -27,9 +27,11 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFi
 from typer.testing import CliRunner
 
 from wearable_pipeline.cli import app
+from wearable_pipeline.config import Settings
 from wearable_pipeline.db import embedded
 from wearable_pipeline.orchestration import prefect_server as resident
 from wearable_pipeline.orchestration import processes
+from wearable_pipeline.orchestration.prefect_env import configure_prefect, wait_until_ready
 
 from .helpers import WEARABLE, copy_fixture, finished_runs, wait_for
 
@@ -186,6 +188,32 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> 
             resident.ensure_running(tmp_path, port=port, timeout=120)
     assert f"Port {port} is already in use" in str(error.value)
     assert resident.running(tmp_path) is None
+
+
+def test_a_run_points_prefect_at_a_starting_server_and_waits_only_before_its_first_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`configure_prefect(wait=False)` returns while the server starts (a run imports Prefect
+    meanwhile); `wait_until_ready` then reports a server that could not start, with its log."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        api_url = f"http://127.0.0.1:{port}/api"
+        # Prefect is already imported here, so configure_prefect insists the environment
+        # already names this server; every variable it sets is restored afterwards.
+        monkeypatch.setenv("PREFECT_API_URL", api_url)
+        for variable in ("PREFECT_HOME", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"):
+            monkeypatch.setenv(variable, os.environ.get(variable, ""))
+        settings = Settings(_env_file=None, home=tmp_path, prefect_port=port, prefect_api_url=None)
+
+        target = configure_prefect(settings, wait=False)
+
+        assert target.managed and target.api_url == api_url
+        assert target.process is not None and resident.running(tmp_path) == target.process
+        with pytest.raises(resident.PrefectServerError, match="exited while starting") as error:
+            wait_until_ready(settings, target)
+    assert f"Port {port} is already in use" in str(error.value)
 
 
 def _server_processes(home: Path) -> list[psutil.Process]:

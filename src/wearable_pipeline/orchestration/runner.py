@@ -20,7 +20,7 @@ from typing import Any
 
 from wearable_pipeline.config import Settings
 from wearable_pipeline.db.connection import resolve_database_url
-from wearable_pipeline.orchestration.prefect_env import configure_prefect
+from wearable_pipeline.orchestration.prefect_env import configure_prefect, wait_until_ready
 from wearable_pipeline.orchestration.run_records import PipelineRun, get_run
 from wearable_pipeline.transform.dbt_worker import DbtWorker, open_worker
 
@@ -80,10 +80,12 @@ def run_pipeline(
     # the Prefect server's start included when it is not up yet.
     with ExitStack() as stack:
         dbt = dbt or stack.enter_context(open_worker(settings, database_url))
-        configure_prefect(settings, prefect_log_level)
-        # after configure_prefect: Prefect reads its settings when first imported
+        target = configure_prefect(settings, prefect_log_level, wait=False)
+        # After configure_prefect: Prefect reads its settings when first imported. Before the
+        # wait: the import (over a second) overlaps the server's start-up when it is starting.
         from wearable_pipeline.orchestration import flow
 
+        wait_until_ready(settings, target)
         return _run_flow(flow, settings, database_url, dbt, options)
 
 
