@@ -11,6 +11,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.exceptions import ObjectNotFound
 
+from wearable_pipeline.db import embedded
+
 from .helpers import WEARABLE, copy_fixture, finished_runs, stop_process, unique, wait_for
 
 if TYPE_CHECKING:
@@ -78,13 +80,22 @@ def test_schedule_registers_a_cron_deployment_whose_runs_are_recorded(
         stop_process(again)
 
 
-def test_a_bad_cron_expression_is_refused(prefect_server: PrefectServer) -> None:
+def test_a_bad_cron_expression_is_refused_before_the_database_starts(
+    prefect_server: PrefectServer, tmp_path: Path
+) -> None:
+    """A usage error, said at once: no database started (none is set, so the embedded one
+    would be), no server waited for (the session's, as the user's own: nothing to start)."""
+    env = prefect_server.cli_env(
+        WEARABLE_HOME=str(tmp_path), PREFECT_API_URL=prefect_server.api_url
+    )
+    env.pop("DATABASE_URL", None)
     completed = subprocess.run(
         [*WEARABLE, "schedule", "--cron", "every night", "--name", unique("bad")],
-        env=prefect_server.cli_env(),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert completed.returncode == 2, completed.stdout + completed.stderr
     assert "every night" in completed.stderr
+    assert not embedded.pgdata_dir(tmp_path).exists()

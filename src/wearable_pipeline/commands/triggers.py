@@ -48,12 +48,15 @@ def schedule(
     from wearable_pipeline.orchestration.runner import RunOptions
 
     settings = get_settings()
-    prefect = _prepared(settings)
+    prefect = _pointed_at_prefect(settings)
     spec = schedule.ScheduleSpec(cron, timezone or schedule.local_timezone(), name)
     try:
+        # Prefect's own check, as soon as Prefect may be imported: a usage error comes before
+        # the database starts and before the server's first start-up is waited for.
         schedule.validate(spec)
     except schedule.ScheduleError as exc:
         raise fail(str(exc), code=2) from exc
+    _ready(settings, prefect)
     options = RunOptions(skip_tests=skip_tests, select=list(select or []), unit_tests=unit_tests)
     console.print(
         f"serving [bold]wearable_pipeline/{name}[/] on {spec.describe()}; "
@@ -101,7 +104,7 @@ def watch(
     folder = (folder or settings.data_dir).expanduser().resolve()
     if not folder.is_dir():
         raise fail(f"{folder}: no such folder", code=2)
-    prefect = _prepared(settings)
+    prefect = _ready(settings, _pointed_at_prefect(settings))
     config = WatchConfig(
         folder=folder,
         settle_seconds=settle,
@@ -125,17 +128,30 @@ def watch(
     console.print("stopped watching")
 
 
-def _prepared(settings: Settings) -> PrefectTarget:
-    """Database migrated and Prefect's server up before serving: fail now, not at 2 am."""
+def _pointed_at_prefect(settings: Settings) -> PrefectTarget:
+    """This process pointed at its Prefect server, the resident one starting in the background
+    if needed: Prefect may be imported from here on, and nothing has been waited for yet."""
     from wearable_pipeline.orchestration.prefect_env import configure_prefect
     from wearable_pipeline.orchestration.prefect_server import PrefectServerError
 
     start_prefect_server(settings)
-    database_url(settings)
     try:
-        return configure_prefect(settings)
+        return configure_prefect(settings, wait=False)
     except PrefectServerError as exc:
         raise fail(str(exc)) from exc
+
+
+def _ready(settings: Settings, prefect: PrefectTarget) -> PrefectTarget:
+    """Database migrated and Prefect's server up before serving: fail now, not at 2 am."""
+    from wearable_pipeline.orchestration.prefect_env import wait_until_ready
+    from wearable_pipeline.orchestration.prefect_server import PrefectServerError
+
+    database_url(settings)
+    try:
+        wait_until_ready(settings, prefect)
+    except PrefectServerError as exc:
+        raise fail(str(exc)) from exc
+    return prefect
 
 
 def _report_run(paths: list[Path], outcome: PipelineOutcome) -> None:
