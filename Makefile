@@ -145,6 +145,7 @@ bench: $(INSTALL_STAMP) ## Run the benchmarks (slow; not part of make test)
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/transform.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/demo.py
 
 stop: ## Stop everything running in the background: API, watch, schedule, dbt worker, Prefect, database
 	$(WEARABLE) stop
