@@ -207,10 +207,11 @@ def test_a_run_points_prefect_at_a_starting_server_and_waits_only_before_its_fir
             monkeypatch.setenv(variable, os.environ.get(variable, ""))
         settings = Settings(_env_file=None, home=tmp_path, prefect_port=port, prefect_api_url=None)
 
+        # returns (a server that cannot start would make any wait raise), with the server
         target = configure_prefect(settings, wait=False)
 
         assert target.managed and target.api_url == api_url
-        assert target.process is not None and resident.running(tmp_path) == target.process
+        assert target.process is not None and target.process.port == port
         with pytest.raises(resident.PrefectServerError, match="exited while starting") as error:
             wait_until_ready(settings, target)
     assert f"Port {port} is already in use" in str(error.value)
