@@ -125,6 +125,10 @@ def _run_demo(
         "{deduped} deduped, {rejected} rejected; API stopped".format(**result.events_posted)
     )
 
+    # The report's code (plotly, jinja2) loads now, while a first-started Prefect server is
+    # still starting, not after the flow: in a fresh clone Python compiles it on first import.
+    import wearable_pipeline.report.page  # noqa: F401
+
     with console.status("running the pipeline (Prefect flow: ingest → dbt seed/run/test)…"):
         # The demo shows its own progress; the flow's per-step logs stay in Prefect's records.
         try:
