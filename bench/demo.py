@@ -11,8 +11,9 @@ server was spawned and when it first answered `/api/health`. Afterwards the clon
 
 The same commit's time moves with the host's load, by a quarter or more on this 2-core
 machine. So before each run the benchmark times a fixed Python loop (`cal`: lower means a
-faster host at that moment), and it summarises by the median. Issue 12: 71 s before (pip's
-install), target ≤ 40 s.
+faster host at that moment), and during it it reads the share of CPU time the hypervisor took
+from this virtual machine (`steal`, from /proc/stat on Linux); it summarises by the median.
+Issue 12: 71 s before (pip's install), target ≤ 40 s.
 
 Not a test: `python bench/demo.py [--runs 5]`. Writes bench/results/demo.json.
 """
@@ -51,6 +52,7 @@ class DemoRun:
     total_s: float
     returncode: int
     calibration_s: float  # the fixed loop before the run (the host's speed at that moment)
+    steal_share: float | None = None  # CPU time the hypervisor took during the run (Linux)
     installed_s: float | None = None  # `.venv/.installed` written: the pins are in
     server_spawned_s: float | None = None  # the resident Prefect server's state file written
     server_healthy_s: float | None = None  # its /api/health first answered
@@ -108,6 +110,23 @@ def calibration_seconds() -> float:
     return time.perf_counter() - started
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (user … steal), or None where /proc/stat is missing."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(n) for n in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
+def steal_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """Of all CPU time between two readings, the share stolen by the hypervisor."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / sum(spent) if sum(spent) else None
+
+
 def newcomers_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(_NOT_A_NEWCOMERS)}
 
@@ -120,6 +139,7 @@ def run_once(repo: Path, log: Path) -> DemoRun:
     try:
         subprocess.run(["git", "clone", "--quiet", str(repo), str(clone)], check=True)
         calibration = calibration_seconds()
+        counters = cpu_times()
         started = time.time()
         milestones = _Milestones(clone, started)
         milestones.start()
@@ -128,12 +148,14 @@ def run_once(repo: Path, log: Path) -> DemoRun:
                 ["make", "demo"], cwd=clone, env=env, stdout=output, stderr=subprocess.STDOUT
             )
         total = time.time() - started
+        stolen = steal_share(counters, cpu_times())
         milestones.done.set()
         milestones.join()
         run = DemoRun(
             total_s=total,
             returncode=make.returncode,
             calibration_s=calibration,
+            steal_share=stolen,
             installed_s=milestones.seen.get("installed"),
             server_spawned_s=milestones.seen.get("spawned"),
             server_healthy_s=milestones.seen.get("healthy"),
@@ -177,10 +199,15 @@ def _s(value: float | None) -> str:
     return "   -  " if value is None else f"{value:5.1f}s"
 
 
+def _share(value: float | None) -> str:
+    return "  - " if value is None else f"{value:5.1%}"
+
+
 def print_run(number: int, run: DemoRun) -> None:
     steps = " ".join(f"{step} {s:.1f}" for step, s in run.steps_s.items())
     print(
-        f"  {number:>2}  {run.total_s:5.1f}s  cal {run.calibration_s:.2f}s   install"
+        f"  {number:>2}  {run.total_s:5.1f}s  cal {run.calibration_s:.2f}s"
+        f"  steal {_share(run.steal_share)}   install"
         f" {_s(run.installed_s)}  server up {_s(run.server_healthy_s)}"
         f"  flow {_s(run.flow_started_s)} + {_s(run.flow_s)}  after {_s(run.after_flow_s)}"
         f"   ({steps})",
