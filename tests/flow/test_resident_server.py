@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import psutil
 import pytest
 from prefect.client.orchestration import get_client
@@ -139,7 +140,7 @@ def test_first_starts_race_to_one_server_and_wearable_stop_stops_everything(
         )
         assert "running" in status.stdout and "healthy" in status.stdout, status.stdout
 
-        # The rest of what `wearable stop` stops: the embedded database and a watcher.
+        # The rest of what `wearable stop` stops: the embedded database, a watcher, the API.
         embedded.ensure_running(home)
         drop = tmp_path / "drop"
         drop.mkdir()
@@ -150,15 +151,30 @@ def test_first_starts_race_to_one_server_and_wearable_stop_stops_everything(
             stderr=subprocess.PIPE,
             text=True,
         )
-        wait_for(lambda: processes.running(home), 120, "the watcher to record itself")
+        api_port = _free_port()
+        api = subprocess.Popen(
+            [*WEARABLE, "serve", "--port", str(api_port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for(
+            lambda: len(processes.running(home)) == 2, 120, "the watcher and the API to record"
+        )
+        wait_for(lambda: _answers(f"http://127.0.0.1:{api_port}/health"), 60, "the API")
     finally:
         stopped = subprocess.run([*WEARABLE, "stop"], env=env, capture_output=True, text=True)
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped watch (pid {watcher.pid}" in stopped.stdout, stopped.stdout
+    assert f"stopped api (pid {api.pid}" in stopped.stdout, stopped.stdout
     assert "Prefect server stopped" in stopped.stdout
     assert "embedded PostgreSQL stopped" in stopped.stdout
     out, _ = watcher.communicate(timeout=30)
     assert watcher.returncode == 0 and "stopped watching" in out
+    _, api_err = api.communicate(timeout=30)
+    assert api.returncode == 0, api_err  # uvicorn's graceful exit on SIGTERM
+    assert not _answers(f"http://127.0.0.1:{api_port}/health")
     assert resident.running(home) is None and not _server_processes(home)
     assert not embedded.status(home).running and processes.running(home) == []
 
@@ -215,6 +231,20 @@ def test_a_run_points_prefect_at_a_starting_server_and_waits_only_before_its_fir
         with pytest.raises(resident.PrefectServerError, match="exited while starting") as error:
             wait_until_ready(settings, target)
     assert f"Port {port} is already in use" in str(error.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    """True when `GET url` answers 200 (False when nothing listens)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _server_processes(home: Path) -> list[psutil.Process]:
