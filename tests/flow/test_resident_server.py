@@ -206,6 +206,24 @@ def test_a_server_that_cannot_start_is_reported_with_its_log(tmp_path: Path) -> 
     assert resident.running(tmp_path) is None
 
 
+def test_a_restarted_server_keeps_its_address(tmp_path: Path) -> None:
+    """Stopped and started again at once, the server keeps its port (the UI's bookmarks, the
+    URLs runs printed), though the connections it closed still linger on that port."""
+    process = resident.start(tmp_path)
+    try:
+        resident.wait_until_healthy(tmp_path, process)
+        with httpx.Client() as client:  # a kept-alive connection the server closes on stop
+            assert client.get(f"{process.api_url}/health").status_code == 200
+            assert resident.stop(tmp_path)
+        with socket.socket() as plain, pytest.raises(OSError):  # what made it move before
+            plain.bind(("127.0.0.1", process.port))
+
+        restarted = resident.start(tmp_path)
+        assert restarted.pid != process.pid and restarted.port == process.port
+    finally:
+        resident.stop(tmp_path)
+
+
 def test_a_run_points_prefect_at_a_starting_server_and_waits_only_before_its_first_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -187,12 +187,17 @@ def _spawn(folder: Path, port: int) -> ServerProcess:
 
 def _previous_port(folder: Path) -> int | None:
     """The port the last server here used, if it is free: a restarted server keeps its
-    address (bookmarks of the UI, processes that already talk to it)."""
+    address (bookmarks of the UI, processes that already talk to it).
+
+    Checked as uvicorn binds, with SO_REUSEADDR: the connections the last server closed
+    linger in TIME_WAIT on its port for a minute, which keeps a plain bind out but not the
+    server's."""
     try:
         port = int(json.loads((folder / _STATE_FILE).read_text())["port"])
     except (OSError, ValueError, TypeError, KeyError):
         return None
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:
