@@ -15,7 +15,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from wearable_pipeline.db.migrate import applied_migrations, migrate
+from wearable_pipeline.db.migrate import applied_migrations, migrate, migrate_once
+from wearable_pipeline.events.startup_migrations import SchemaState, apply_migrations
 
 from .helpers import LiveServer, make_event, make_settings, start_server
 
@@ -158,3 +159,48 @@ def test_service_applies_the_migrations_of_a_fresh_database(
         server.stop()
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+
+
+def test_the_lifespan_does_not_migrate_again_what_this_process_migrated(
+    pg_admin_url: str,
+) -> None:
+    """`wearable serve` migrates before uvicorn starts; the app's lifespan in the same
+    process then finds it done without touching the database (here: gone in between)."""
+    dbname = f"t_once_api_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+    url = make_conninfo(pg_admin_url, dbname=dbname)
+    try:
+        assert migrate_once(url)
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+    schema = SchemaState()
+    apply_migrations(url, schema)
+    assert schema.applied and schema.failed is None
+
+
+def test_a_role_that_may_not_migrate_is_a_failure_not_an_unreachable_database(
+    pg_admin_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Waiting will not give a role the right to create the `ops` schema: reported once as a
+    failure (writes 503 until fixed), not retried for ever as "database unreachable"."""
+    dbname, role = f"t_role_{uuid.uuid4().hex[:8]}", f"t_writer_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
+        admin.execute(sql.SQL("create role {} login").format(sql.Identifier(role)))
+    try:
+        with psycopg.connect(make_conninfo(pg_admin_url, dbname=dbname)) as conn:
+            migrate(conn)  # by its owner: the writer's role only reads and writes
+        schema = SchemaState()
+        with caplog.at_level(logging.ERROR, logger="wearable_pipeline.events"):
+            apply_migrations(make_conninfo(pg_admin_url, dbname=dbname, user=role), schema)
+        assert not schema.applied
+        assert schema.failed is not None and "permission denied" in schema.failed
+        assert [r.getMessage() for r in caplog.records] == [
+            "migrations failed; writes answer 503 until fixed"
+        ]
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+            admin.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))

@@ -75,25 +75,22 @@ def serve(
 def _serving_database_url(settings: Settings) -> str:
     """The URL to serve on, migrated when the database is reachable.
 
-    Fatal: the embedded server cannot start, or a migration fails (a broken schema). Not
+    Migrated here, where the process starts, so that a broken schema stops `serve` at once;
+    the app's lifespan in this process then finds it done (`migrate_once`). Fatal: the
+    embedded server cannot start, a migration fails, or the role may not apply them. Not
     fatal: the database is unreachable — the service starts anyway, answers 503 and applies
-    the migrations itself once the database is back (see `events.api`).
+    the migrations itself once the database is back (see `events.startup_migrations`).
     """
-    from wearable_pipeline.db.connection import (
-        DatabaseUnavailableError,
-        connect,
-        resolve_database_url,
-    )
+    from wearable_pipeline.db.connection import DatabaseUnavailableError, resolve_database_url
     from wearable_pipeline.db.embedded import EmbeddedServerError
-    from wearable_pipeline.db.migrate import MigrationError, migrate
+    from wearable_pipeline.db.migrate import MigrationError, migrate_once
 
     try:
         url = resolve_database_url(settings)
     except (EmbeddedServerError, RuntimeError) as exc:
         raise fail(str(exc)) from exc
     try:
-        with connect(url, connect_timeout=5) as conn:
-            migrate(conn)
+        migrate_once(url, connect_timeout=5)
     except DatabaseUnavailableError as exc:
         log.warning("%s; serving anyway: 503 until it is reachable", exc)
     except MigrationError as exc:
@@ -102,6 +99,8 @@ def _serving_database_url(settings: Settings) -> str:
         log.warning("database lost while migrating (%s); serving anyway", exc)
     except psycopg.OperationalError as exc:
         log.warning("database lost while migrating (%s); serving anyway", str(exc).strip())
+    except psycopg.Error as exc:
+        raise fail(f"cannot apply the migrations: {str(exc).strip()}") from exc
     return url
 
 

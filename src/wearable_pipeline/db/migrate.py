@@ -113,18 +113,20 @@ def migrate(conn: psycopg.Connection) -> list[str]:
 _MIGRATED_BY_THIS_PROCESS: set[str] = set()
 
 
-def migrate_once(database_url: str) -> list[str]:
+def migrate_once(database_url: str, *, connect_timeout: int | None = None) -> list[str]:
     """Apply pending migrations to the database, unless this process already did.
 
     The one call a process makes where it starts; a later call (the flow's migrate step in a
-    `wearable run`, `watch` or `schedule` process) returns [] without touching the database.
-    Returns the names applied. Raises DatabaseUnavailableError or MigrationError.
+    `wearable run`, `watch` or `schedule` process, the event API's lifespan after `wearable
+    serve` migrated) returns [] without touching the database. Returns the names applied.
+    Raises DatabaseUnavailableError or MigrationError (or psycopg's error for a statement
+    outside the migrations themselves, e.g. a role that may not create the `ops` schema).
     """
     from wearable_pipeline.db.connection import connect
 
     if database_url in _MIGRATED_BY_THIS_PROCESS:
         return []
-    with connect(database_url) as conn:
+    with connect(database_url, connect_timeout=connect_timeout) as conn:
         applied = migrate(conn)
     _MIGRATED_BY_THIS_PROCESS.add(database_url)
     return applied

@@ -4,7 +4,13 @@ Each worker applies them in its lifespan (`db.migrate` takes an advisory lock, s
 take turns and the later ones find nothing to do): once before serving when the database
 answers, else in the background, retried with a doubling pause (tenacity) until it does.
 Until then `/ready` and writes answer 503, so a service started on a fresh or unreachable
-database never answers 500 for a missing table.
+database never answers 500 for a missing table. Through `db.migrate.migrate_once`, so a
+process that already migrated the database where it started (`wearable serve`, before
+uvicorn) does not do it again.
+
+Only a database that cannot be reached is retried. Anything else (a migration that fails, a
+role that may not create the `ops` schema) will not mend by waiting: it is reported once and
+writes answer 503 until someone fixes it and restarts the service.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from tenacity import (
     wait_exponential,
 )
 
-from wearable_pipeline.db.migrate import MigrationError, migrate
+from wearable_pipeline.db.connection import DatabaseUnavailableError
+from wearable_pipeline.db.migrate import MigrationError, migrate_once
 
 log = logging.getLogger(__name__)
 
@@ -44,26 +51,35 @@ class DatabaseUnreachableError(RuntimeError):
     """The database could not be reached (or went away while migrating): try again later."""
 
 
-def migrate_once(url: str, schema: SchemaState) -> None:
+def apply_migrations(url: str, schema: SchemaState) -> None:
     """Apply pending migrations and record the outcome in `schema`.
 
-    Raises DatabaseUnreachableError when the database could not be reached. A migration
-    that fails for another reason sets `schema.failed` (no retry will mend it) and returns.
+    Raises DatabaseUnreachableError when the database could not be reached (or the
+    connection went away). Any other failure sets `schema.failed` and returns: no retry
+    will mend it.
     """
     try:
-        with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            applied = migrate(conn)
+        applied = migrate_once(url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    except DatabaseUnavailableError as exc:
+        raise DatabaseUnreachableError(str(exc)) from exc
     except MigrationError as exc:
         if isinstance(exc.__cause__, psycopg.OperationalError):  # the connection went away
             raise DatabaseUnreachableError(f"database lost while migrating: {exc}") from exc
-        schema.failed = str(exc)
-        log.error("migrations failed; writes answer 503 until fixed", extra={"error": str(exc)})
+        _failed(schema, str(exc))
         return
-    except psycopg.Error as exc:
+    except psycopg.OperationalError as exc:
         raise DatabaseUnreachableError(str(exc).strip()) from exc
+    except psycopg.Error as exc:
+        _failed(schema, f"cannot apply the migrations: {str(exc).strip()}")
+        return
     schema.applied = True
     if applied:
         log.info("applied migrations", extra={"migrations": applied})
+
+
+def _failed(schema: SchemaState, error: str) -> None:
+    schema.failed = error
+    log.error("migrations failed; writes answer 503 until fixed", extra={"error": error})
 
 
 async def migrate_at_startup(url: str, schema: SchemaState) -> asyncio.Task[None] | None:
@@ -72,7 +88,7 @@ async def migrate_at_startup(url: str, schema: SchemaState) -> asyncio.Task[None
     The caller cancels the task when the app stops.
     """
     try:
-        await asyncio.to_thread(migrate_once, url, schema)
+        await asyncio.to_thread(apply_migrations, url, schema)
     except DatabaseUnreachableError as exc:
         log.warning(
             "database unreachable; migrations will be applied once it is back",
@@ -97,5 +113,5 @@ def _log_retry(state: RetryCallState) -> None:
     before_sleep=_log_retry,
 )
 async def migrate_when_reachable(url: str, schema: SchemaState) -> None:
-    """`migrate_once` until it no longer finds the database unreachable (or is cancelled)."""
-    await asyncio.to_thread(migrate_once, url, schema)
+    """`apply_migrations` until it no longer finds the database unreachable (or is cancelled)."""
+    await asyncio.to_thread(apply_migrations, url, schema)
