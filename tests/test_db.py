@@ -123,6 +123,14 @@ def test_embedded_server_starts_is_reused_and_stops(tmp_path) -> None:
     finally:
         assert embedded.stop(home)
     assert not embedded.status(home).running
+    # Stopped from outside (`wearable db stop`) while this process lives on (`wearable
+    # watch`): its next need starts the server again.
+    try:
+        assert embedded.ensure_running(home) == url
+        with psycopg.connect(url) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+    finally:
+        assert embedded.stop(home)
 
 
 def test_cli_db_psql_runs_psql_on_the_database(cli_env) -> None:

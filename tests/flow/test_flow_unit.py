@@ -58,4 +58,7 @@ def test_run_options_are_recorded_as_json() -> None:
         "skip_tests": True,
         "select": ["stg_sleep"],
         "unit_tests": False,
+        "drop_dir": None,  # the data folder's sub-folders name users
     }
+    watched = RunOptions(paths=[Path("drop/alice/oura.csv")], drop_dir=Path("drop"))
+    assert watched.as_json()["drop_dir"] == "drop"

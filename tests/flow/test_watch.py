@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import threading
 import time
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .conftest import PrefectServer
 
 SETTLE_S = 1.5
+OURA_EXPORT = FITBIT.parent / "oura" / "1503960366"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +46,19 @@ def test_a_folder_moved_in_counts_with_its_csv_files(tmp_path: Path) -> None:
     (export / "deep").mkdir(parents=True)
     for name in ("oura.csv", "deep/sleeps.csv", "readme.md", ".partial.csv"):
         (export / name).write_text("x\n")
-    assert drop_files([export]) == [export / "deep" / "sleeps.csv", export / "oura.csv"]
+    assert drop_files([export], tmp_path) == [
+        export / "deep" / "sleeps.csv",
+        export / "oura.csv",
+    ]
+
+
+def test_nothing_in_a_hidden_folder_is_a_drop(tmp_path: Path) -> None:
+    """Staging and trash folders (`.staging/`, `.Trash-1000/`), as `wearable ingest` skips."""
+    for name in (".staging/steps.csv", ".Trash-1000/files/old.csv", "bob/.sync/x.csv", "a.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    assert drop_files([tmp_path], tmp_path) == [tmp_path / "a.csv"]
+    assert drop_files([tmp_path / ".staging" / "steps.csv", tmp_path / ".staging"], tmp_path) == []
 
 
 def test_settling_waits_while_a_file_grows(tmp_path: Path) -> None:
@@ -74,6 +88,18 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
     drop.mkdir()
     home = prefect_server.home
     models = ["--select", "+stg_daily_activity", "--select", "+stg_sleep"]  # little dbt work
+    # Landed while nobody watched: a single-user export in a folder named after its user, a
+    # file in a hidden staging folder (never a drop), and a copy still going on when the
+    # watcher starts (its catch-up run waits for it to settle).
+    shutil.copytree(OURA_EXPORT, drop / "alice")
+    copy_fixture("dailyCalories_merged.csv", drop / ".staging")
+    (drop / "fitbit").mkdir()
+    copying = threading.Thread(
+        target=_write_slowly,
+        args=(FITBIT / "weightLogInfo_merged.csv", drop / "fitbit" / "weightLogInfo_merged.csv"),
+        kwargs={"chunks": 16, "pause": 0.5},
+    )
+    copying.start()
     watcher = subprocess.Popen(
         [*WEARABLE, "watch", str(drop), "--settle", str(SETTLE_S), "--skip-tests", *models],
         env=prefect_server.cli_env(DATABASE_URL=fresh_database_url),
@@ -87,23 +113,30 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
             120,
             "the watcher to start",
         )
-        time.sleep(1)  # the file-system watch itself is set up right after
+        assert copying.is_alive(), "the copy ended before the watcher started: too slow a host"
+        catch_up = wait_for(lambda: finished_runs(fresh_database_url), 180, "the catch-up run")
+        assert not copying.is_alive()
+        assert [(run[1], run[3]) for run in catch_up] == [("succeeded", 2)]
 
         # A file dropped whole: one run loads it.
         copy_fixture("dailyActivity_merged.csv", drop / "fitbit")
-        runs = wait_for(lambda: finished_runs(fresh_database_url), 180, "the first run")
-        assert [(run[1], run[3], run[4]) for run in runs] == [("succeeded", 1, 940)]
+        runs = wait_for(
+            lambda: (r := finished_runs(fresh_database_url)) and len(r) >= 2 and r,
+            180,
+            "the first run on a drop",
+        )
+        assert [(run[1], run[3], run[4]) for run in runs[1:]] == [("succeeded", 1, 940)]
 
         # A file written slowly, pausing less than the settle period between writes.
         _write_slowly(FITBIT / "sleepDay_merged.csv", drop / "fitbit" / "sleepDay_merged.csv")
         runs = wait_for(
-            lambda: (r := finished_runs(fresh_database_url)) and len(r) >= 2 and r,
+            lambda: (r := finished_runs(fresh_database_url)) and len(r) >= 3 and r,
             180,
-            "the second run",
+            "the run on the slowly written file",
         )
-        # Long enough for a stray third run to have been noticed (debounce + settle).
+        # Long enough for a stray extra run to have been noticed (debounce + settle).
         time.sleep(SETTLE_S + 2)
-        assert len(finished_runs(fresh_database_url)) == 2
+        assert len(finished_runs(fresh_database_url)) == 3
 
         # SIGTERM (a service manager's stop) during a run: the run finishes, then the watcher.
         copy_fixture("dailyActivity_merged.csv", drop / "again")
@@ -119,16 +152,22 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
         ).fetchone()
     assert last == ("succeeded", 0)  # the same content again: skipped, but a whole run
 
-    assert [(run[1], run[3], run[4]) for run in runs[:2]] == [
+    assert [(run[1], run[3], run[4]) for run in runs[1:3]] == [
         ("succeeded", 1, 940),
         ("succeeded", 1, 413),
     ]
     with psycopg.connect(fresh_database_url) as conn:
         loads = conn.execute(
-            "select status, rows_loaded, rows_rejected from ops.file_loads"
-            " where path like '%sleepDay_merged.csv'"
+            "select regexp_replace(path, '.*/', ''), status, rows_loaded, rows_rejected,"
+            " user_id_hint from ops.file_loads order by started_at"
         ).fetchall()
-    assert loads == [("loaded", 413, 0)]  # loaded once, whole
+    assert loads == [  # each loaded once and whole; nothing from the hidden folder
+        ("oura_2016-04-09_2016-04-13_trends.csv", "loaded", 5, 0, "alice"),
+        ("weightLogInfo_merged.csv", "loaded", 67, 0, None),
+        ("dailyActivity_merged.csv", "loaded", 940, 0, None),
+        ("sleepDay_merged.csv", "loaded", 413, 0, None),
+        ("dailyActivity_merged.csv", "skipped", 0, 0, None),  # the same content again
+    ]
     assert not any(p.pid == watcher.pid for p in processes.running(home))
 
 
@@ -147,3 +186,32 @@ def _write_slowly(source: Path, target: Path, chunks: int = 6, pause: float = 0.
             handle.write(data[start : start + size])
             handle.flush()
             time.sleep(pause)
+
+
+def test_a_watched_folder_removed_stops_the_watcher_saying_so(
+    fresh_database_url: str, tmp_path: Path, prefect_server: PrefectServer
+) -> None:
+    """Watching a folder that is gone would watch nothing, in silence: it stops, exit 1."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    watcher = subprocess.Popen(
+        [*WEARABLE, "watch", str(drop), "--no-catch-up"],
+        env=prefect_server.cli_env(DATABASE_URL=fresh_database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: any(p.pid == watcher.pid for p in processes.running(prefect_server.home)),
+            120,
+            "the watcher to start",
+        )
+        shutil.rmtree(drop)
+        _, err = watcher.communicate(timeout=60)
+    finally:
+        if watcher.poll() is None:
+            stop_process(watcher)
+    assert watcher.returncode == 1
+    assert f"{drop} was removed or moved away; stopped watching" in " ".join(err.split())
+    assert finished_runs(fresh_database_url) == []

@@ -98,12 +98,18 @@ def watch(
     from wearable_pipeline.orchestration.prefect_env import PrefectConfigurationError
     from wearable_pipeline.orchestration.prefect_server import PrefectServerError
     from wearable_pipeline.orchestration.runner import PipelineNotStarted, RunOptions
-    from wearable_pipeline.orchestration.watch import StopRequests, WatchConfig, watch_folder
+    from wearable_pipeline.orchestration.watch import (
+        StopRequests,
+        WatchConfig,
+        WatchedFolderGone,
+        watch_folder,
+    )
 
     settings = get_settings()
     folder = (folder or settings.data_dir).expanduser().resolve()
     if not folder.is_dir():
-        raise fail(f"{folder}: no such folder", code=2)
+        problem = "not a folder" if folder.exists() else "no such folder"
+        raise fail(f"{folder}: {problem}", code=2)
     prefect = _ready(settings, _pointed_at_prefect(settings))
     config = WatchConfig(
         folder=folder,
@@ -125,6 +131,8 @@ def watch(
             # Without its database or Prefect the watcher cannot record runs: stop loudly;
             # restarted, it catches up on the files that landed meanwhile.
             raise fail(f"{exc}; stopped watching (restart to catch up)") from exc
+        except WatchedFolderGone as exc:
+            raise fail(f"{exc}; stopped watching") from exc
     console.print("stopped watching")
 
 

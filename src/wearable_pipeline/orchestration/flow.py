@@ -146,7 +146,7 @@ def migrate_task() -> list[str]:
 
 
 @task(name="ingest", **_DB_TASK)
-def ingest_task(run_id: str, paths: list[str]) -> dict[str, Any]:
+def ingest_task(run_id: str, paths: list[str], drop_dir: str | None = None) -> dict[str, Any]:
     from wearable_pipeline.ingest.loader import ingest_paths
     from wearable_pipeline.ingest.report import PROBLEM_STATUSES
 
@@ -158,7 +158,9 @@ def ingest_task(run_id: str, paths: list[str]) -> dict[str, Any]:
         recorder,
         "ingest",
         lambda: ingest_paths(
-            database_url, [Path(p) for p in paths], drop_dir=Path(env.settings.data_dir)
+            database_url,
+            [Path(p) for p in paths],
+            drop_dir=Path(drop_dir or env.settings.data_dir),
         ),
         files_loaded=lambda r: r.files_loaded,
         rows_ingested=lambda r: r.rows_loaded,
@@ -315,10 +317,13 @@ def wearable_pipeline(
     select: list[str] | None = None,
     unit_tests: bool = False,
     run_id: str | None = None,
+    drop_dir: str | None = None,
 ) -> dict[str, Any]:
     """The whole pipeline as one Prefect flow run, recorded in `ops.pipeline_runs`.
 
     `paths`: files and folders to ingest (default: the data folder, when it exists).
+    `drop_dir`: the folder whose sub-folders name the users of single-user exports (default:
+    the data folder; `wearable watch` gives the folder it watches).
     `run_id`: the `ops.pipeline_runs` id to record under (a new one when None).
     Raises when a step fails, after recording why.
     """
@@ -329,6 +334,7 @@ def wearable_pipeline(
         "skip_tests": skip_tests,
         "select": list(select or []),
         "unit_tests": unit_tests,
+        "drop_dir": drop_dir,
     }
     with ExitStack() as stack:
         dbt = env.dbt or stack.enter_context(open_worker(env.settings, env.database_url))
@@ -359,7 +365,9 @@ def _steps(run_id: str, settings: Settings, options: dict[str, Any]) -> dict[str
     if not options["skip_ingest"]:
         # A missing data folder means "no drops yet", not a failed load.
         default_paths = [str(settings.data_dir)] if Path(settings.data_dir).is_dir() else []
-        summary["ingest"] = ingest_task(run_id, options["paths"] or default_paths)
+        summary["ingest"] = ingest_task(
+            run_id, options["paths"] or default_paths, options["drop_dir"]
+        )
     if settings.lake_dir:
         summary["lake_export"] = lake_export_task(run_id)
     summary["seeds"] = dbt_seed_task(run_id)

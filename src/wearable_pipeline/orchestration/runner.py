@@ -19,7 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from wearable_pipeline.config import Settings
-from wearable_pipeline.db.connection import resolve_database_url
+from wearable_pipeline.db.connection import DatabaseUnavailableError, resolve_database_url
+from wearable_pipeline.db.embedded import EmbeddedServerError
 from wearable_pipeline.orchestration.prefect_env import configure_prefect, wait_until_ready
 from wearable_pipeline.orchestration.run_records import PipelineRun, get_run
 from wearable_pipeline.transform.dbt_worker import DbtWorker, open_worker
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class PipelineNotStarted(RuntimeError):
-    """The flow failed before it could record the run (Prefect or the database unreachable)."""
+    """The run could not be recorded or read back: Prefect or the database unreachable."""
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,14 @@ class RunOptions:
     skip_tests: bool = False
     select: list[str] = field(default_factory=list)
     unit_tests: bool = False
+    # whose sub-folders name the users of single-user exports (None: the data folder)
+    drop_dir: Path | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The options as the flow takes them (and `ops.pipeline_runs.options` records them)."""
         data = asdict(self)
         data["paths"] = [str(p) for p in self.paths]
+        data["drop_dir"] = str(self.drop_dir) if self.drop_dir else None
         return data
 
 
@@ -75,7 +79,10 @@ def run_pipeline(
     here, first of all, and closed at the end).
     """
     options = options or RunOptions()
-    database_url = resolve_database_url(settings)
+    try:
+        database_url = resolve_database_url(settings)
+    except EmbeddedServerError as exc:
+        raise PipelineNotStarted(f"the pipeline run did not start: {exc}") from exc
     # First of all: dbt's import and parse then overlap everything up to the seed step,
     # the Prefect server's start included when it is not up yet.
     with ExitStack() as stack:
@@ -103,7 +110,10 @@ def _run_flow(
         except Exception as exc:
             log.exception("pipeline run failed")
             failure = exc
-    run = get_run(database_url, run_id)
+    try:
+        run = get_run(database_url, run_id)
+    except DatabaseUnavailableError as exc:  # e.g. the database went away during the run
+        raise PipelineNotStarted(f"the pipeline run could not be read back: {exc}") from exc
     if run is None:
         raise PipelineNotStarted(f"the pipeline run did not start: {failure}") from failure
     return PipelineOutcome(run, summary, flow_run_url(run.flow_run_id))

@@ -4,8 +4,15 @@ File-system events come from `watchfiles` (debounced: a burst of changes is one 
 is only handed to the pipeline once it has settled — its size and modification time unchanged
 for `settle_seconds` — so a file still being copied or written is not loaded half-way. Runs
 happen one at a time in this process; changes that arrive during a run start one more run
-afterwards. Hidden and temporary files (`.name`, `*.part`, `*.tmp`, `*~`), which downloaders
-and copy tools write before renaming into place, are ignored until renamed.
+afterwards. The catch-up run at start (files that landed while nobody watched) waits for the
+same settling: a copy may be going on. Hidden and temporary files (`.name`, `*.part`, `*.tmp`,
+`*~`), which downloaders and copy tools write before renaming into place, are ignored until
+renamed, and so is everything in a hidden folder (`.staging/`, `.Trash-1000/`), as `wearable
+ingest` ignores them. Single-user exports in `FOLDER/<user>/` take their user from that
+folder, as they do under the data folder.
+
+The watched folder must stay: when it is removed or moved away, the watcher says so and
+stops (WatchedFolderGone) rather than watch nothing.
 
 Stopping: Ctrl-C or SIGTERM stops the watcher at once when it is idle, and after the current
 run otherwise: a run is never cut half-way. (The run goes on in a worker thread, so the
@@ -55,6 +62,10 @@ def is_drop_file(path: Path) -> bool:
     )
 
 
+class WatchedFolderGone(RuntimeError):
+    """The watched folder was removed or moved away: nothing more can land in it."""
+
+
 class StopRequests:
     """Signal handler: stop watching, after the current run if one is going on."""
 
@@ -81,7 +92,7 @@ def watch_folder(
     """Watch `config.folder` and run the pipeline on settled drops until `stop` is requested.
 
     `on_run(paths, outcome)` is called after each run (a failed run does not stop watching).
-    The folder must exist.
+    The folder must exist; raises WatchedFolderGone when it stops existing.
     """
     import watchfiles
 
@@ -89,7 +100,7 @@ def watch_folder(
 
     def run(paths: list[Path]) -> None:
         stop.running = True
-        options = replace(config.options, paths=paths)
+        options = replace(config.options, paths=paths, drop_dir=config.folder)
         try:
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipeline-run") as worker:
                 outcome = _wait(worker.submit(run_pipeline, settings, options))
@@ -108,13 +119,17 @@ def watch_folder(
         yield_on_timeout=True,
         raise_interrupt=False,
     ):
+        if not config.folder.is_dir():
+            raise WatchedFolderGone(f"{config.folder} was removed or moved away")
         if not started:
             started = True
-            existing = drop_files([config.folder])
-            if config.catch_up and existing:
-                loaded.update(_stats(existing))
-                run([config.folder])
-        candidates = drop_files(Path(path) for _, path in changes)
+            if config.catch_up:
+                existing = drop_files([config.folder], config.folder)
+                settled = wait_until_settled(existing, config.settle_seconds, stop.event)
+                if settled and not stop.event.is_set():
+                    loaded.update(settled)
+                    run(sorted(settled))
+        candidates = drop_files((Path(path) for _, path in changes), config.folder)
         if not candidates:
             continue
         settled = wait_until_settled(candidates, config.settle_seconds, stop.event)
@@ -134,15 +149,24 @@ def _wait(running: Future[PipelineOutcome]) -> PipelineOutcome:
             continue
 
 
-def drop_files(paths: Iterable[Path]) -> list[Path]:
-    """The drop files among `paths`, folders expanded (a folder moved in arrives as one event)."""
+def drop_files(paths: Iterable[Path], folder: Path) -> list[Path]:
+    """The drop files among `paths` in the watched `folder`, folders expanded (a folder moved
+    in arrives as one event), none inside a hidden folder."""
     found = set()
     for path in paths:
         if path.is_dir():
             found.update(p for p in path.rglob("*") if p.is_file() and is_drop_file(p))
         elif is_drop_file(path):
             found.add(path)
-    return sorted(found)
+    return sorted(path for path in found if not _in_hidden_folder(path, folder))
+
+
+def _in_hidden_folder(path: Path, folder: Path) -> bool:
+    try:
+        relative = path.relative_to(folder)
+    except ValueError:  # not under the folder as given (a symlinked path): judge by its own
+        relative = Path(path.name)
+    return any(part.startswith(".") for part in relative.parts[:-1])
 
 
 def wait_until_settled(
