@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.exceptions import ObjectNotFound
@@ -48,6 +49,12 @@ def test_schedule_registers_a_cron_deployment_whose_runs_are_recorded(
         assert schedule.active and not deployment.paused
         assert deployment.parameters["skip_tests"] is True
 
+        # A second process serving the same deployment would replace this one's schedule,
+        # and stopping either would pause both: refused, naming the first.
+        twin = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert twin.returncode == 2, twin.stdout + twin.stderr
+        assert f"already served by pid {scheduler.pid}" in " ".join(twin.stderr.split())
+
         # Rather than wait for 02:00: a run of the deployment now, as the UI's "Run" button
         # makes one. The scheduler runs it in a process of its own.
         with get_client(sync_client=True) as client:
@@ -80,8 +87,17 @@ def test_schedule_registers_a_cron_deployment_whose_runs_are_recorded(
         stop_process(again)
 
 
-def test_a_bad_cron_expression_is_refused_before_the_database_starts(
-    prefect_server: PrefectServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("cron", "name", "said"),
+    [
+        ("every night", "bad", "every night"),
+        ("0 2 31 2 *", "feb31", "'0 2 31 2 *' (UTC): no date ever matches it"),  # valid, never
+        ("0 2 * * *", "nightly/berlin", "'nightly/berlin': give a name, without '/' or '%'"),
+        ("0 2 * * *", "", "deployment name '': give a name"),
+    ],
+)
+def test_a_bad_schedule_is_refused_before_the_database_starts(
+    prefect_server: PrefectServer, tmp_path: Path, cron: str, name: str, said: str
 ) -> None:
     """A usage error, said at once: no database started (none is set, so the embedded one
     would be), no server waited for (the session's, as the user's own: nothing to start)."""
@@ -90,12 +106,12 @@ def test_a_bad_cron_expression_is_refused_before_the_database_starts(
     )
     env.pop("DATABASE_URL", None)
     completed = subprocess.run(
-        [*WEARABLE, "schedule", "--cron", "every night", "--name", unique("bad")],
+        [*WEARABLE, "schedule", "--cron", cron, "--timezone", "UTC", "--name", name],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert completed.returncode == 2, completed.stdout + completed.stderr
-    assert "every night" in completed.stderr
+    assert said in " ".join(completed.stderr.split())
     assert not embedded.pgdata_dir(tmp_path).exists()

@@ -56,15 +56,31 @@ def schedule(
         schedule.validate(spec)
     except schedule.ScheduleError as exc:
         raise fail(str(exc), code=2) from exc
+    serving = f"{spec.full_name} on "
+    if twin := next(
+        (
+            p
+            for p in processes.running(settings.home)
+            if p.kind == "schedule" and p.detail.startswith(serving)
+        ),
+        None,
+    ):
+        # Two processes serving one deployment: the second's schedule would replace the
+        # first's, and stopping either would pause both.
+        raise fail(
+            f"{spec.full_name} is already served by pid {twin.pid} ({twin.detail}); "
+            "stop it first (`wearable stop`) or give another --name",
+            code=2,
+        )
     _ready(settings, prefect)
     options = RunOptions(skip_tests=skip_tests, select=list(select or []), unit_tests=unit_tests)
     console.print(
-        f"serving [bold]wearable_pipeline/{name}[/] on {spec.describe()}; "
+        f"serving [bold]{spec.full_name}[/] on {spec.describe()}; "
         f"runs and the schedule: {prefect.ui_url}/deployments — Ctrl-C stops",
         highlight=False,
         soft_wrap=True,
     )
-    with processes.recorded(settings.home, "schedule", spec.describe()):
+    with processes.recorded(settings.home, "schedule", serving + spec.describe()):
         schedule.serve(spec, options)
     console.print("stopped; the schedule is paused until the next `wearable schedule`")
 

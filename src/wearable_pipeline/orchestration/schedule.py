@@ -14,7 +14,8 @@ from wearable_pipeline.orchestration.runner import RunOptions
 
 
 class ScheduleError(ValueError):
-    """The schedule is not valid (cron expression or time zone); the message says why."""
+    """The schedule is not valid (cron expression, time zone or deployment name); the message
+    says why."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,11 @@ class ScheduleSpec:
     cron: str
     timezone: str
     deployment: str = "scheduled"
+
+    @property
+    def full_name(self) -> str:
+        """The deployment's name in Prefect's UI and CLI: `<flow>/<deployment>`."""
+        return f"wearable_pipeline/{self.deployment}"
 
     def describe(self) -> str:
         return f"cron {self.cron!r} ({self.timezone})"
@@ -35,15 +41,30 @@ def local_timezone() -> str:
 
 
 def validate(spec: ScheduleSpec) -> None:
-    """Raise ScheduleError for a cron expression or time zone Prefect would refuse."""
+    """Raise ScheduleError for what Prefect would refuse, or accept and never run.
+
+    Prefect's own checks, asked before anything starts: the cron expression and time zone
+    (its client schema), the deployment name (its runner refuses `/` and `%`, after the
+    servers are up), and a next date (its scheduler's: `0 2 31 2 *` is a valid expression
+    that never comes round, which Prefect's server would only log on every pass).
+    """
+    import asyncio
+
     from prefect.client.schemas.schedules import CronSchedule
+    from prefect.server.schemas.schedules import CronSchedule as SchedulerCron
     from pydantic import ValidationError
 
+    if not spec.deployment.strip() or any(char in spec.deployment for char in "/%"):
+        raise ScheduleError(f"deployment name {spec.deployment!r}: give a name, without '/' or '%'")
     try:
         CronSchedule(cron=spec.cron, timezone=spec.timezone)
     except ValidationError as exc:
         reasons = "; ".join(error["msg"] for error in exc.errors())
         raise ScheduleError(f"{spec.describe()}: {reasons}") from exc
+    try:
+        asyncio.run(SchedulerCron(cron=spec.cron, timezone=spec.timezone).get_dates(n=1))
+    except ValueError as exc:  # croniter's CroniterBadDateError: no date matches
+        raise ScheduleError(f"{spec.describe()}: no date ever matches it") from exc
 
 
 def serve(spec: ScheduleSpec, options: RunOptions) -> None:
