@@ -34,6 +34,9 @@ app = typer.Typer(
     "modelled and tested with dbt, orchestrated with Prefect.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Docstrings are wrapped at 100 columns: Markdown reflows their paragraphs to the
+    # terminal (Typer's "rich" mode keeps each line break of the later paragraphs).
+    rich_markup_mode="markdown",
 )
 
 
