@@ -92,6 +92,7 @@ def test_schedule_registers_a_cron_deployment_whose_runs_are_recorded(
     [
         ("every night", "bad", "every night"),
         ("0 2 31 2 *", "feb31", "'0 2 31 2 *' (UTC): no date ever matches it"),  # valid, never
+        ("0 0 2 * * *", "quartz", "five fields please"),  # Prefect: seconds, after the weekday
         ("0 2 * * *", "nightly/berlin", "'nightly/berlin': give a name, without '/' or '%'"),
         ("0 2 * * *", "", "deployment name '': give a name"),
     ],

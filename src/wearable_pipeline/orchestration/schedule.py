@@ -46,7 +46,9 @@ def validate(spec: ScheduleSpec) -> None:
     Prefect's own checks, asked before anything starts: the cron expression and time zone
     (its client schema), the deployment name (its runner refuses `/` and `%`, after the
     servers are up), and a next date (its scheduler's: `0 2 31 2 *` is a valid expression
-    that never comes round, which Prefect's server would only log on every pass).
+    that never comes round, which Prefect's server would only log on every pass). And five
+    fields only: Prefect reads a sixth as seconds *after* the weekday, so a Quartz-style
+    `0 0 2 * * *` ("02:00 daily" there) would start a run every second of a minute a month.
     """
     import asyncio
 
@@ -56,6 +58,11 @@ def validate(spec: ScheduleSpec) -> None:
 
     if not spec.deployment.strip() or any(char in spec.deployment for char in "/%"):
         raise ScheduleError(f"deployment name {spec.deployment!r}: give a name, without '/' or '%'")
+    if len(spec.cron.split()) > 5:
+        raise ScheduleError(
+            f"{spec.describe()}: five fields please (minute hour day month weekday); "
+            "a pipeline run is not scheduled by the second"
+        )
     try:
         CronSchedule(cron=spec.cron, timezone=spec.timezone)
     except ValidationError as exc:
