@@ -116,3 +116,26 @@ def test_migration_0006_keeps_the_first_of_each_copy_in_an_old_database(
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(dbname)))
+
+
+def test_an_event_id_of_any_length_is_rejected_and_kept_beside_good_events(
+    client: httpx.Client, database_url: str
+) -> None:
+    """A 4,000-character id must not fail the batch (a unique index entry holds ~2.7 kB)."""
+    long_id = f"bad-{uuid.uuid4().hex}-" + "x" * 4000
+    good = make_event()
+    response = client.post("/v1/events", json={"events": [good, make_event(event_id=long_id)]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["errors"][0]["index"] == 1
+    with psycopg.connect(database_url) as conn:
+        stored = conn.execute(
+            "select event_id, event->>'event_id' from raw.rejected_events where event_id = %s",
+            [long_id[:200]],
+        ).fetchall()
+        kept = conn.execute(
+            "select count(*) from raw.raw_events where event_id = %s", [good["event_id"]]
+        ).fetchone()
+    assert stored == [(long_id[:200], long_id)]  # found by its first characters, kept whole
+    assert kept == (1,)

@@ -27,6 +27,8 @@ import orjson
 from wearable_pipeline.events.contract import CheckedEvent, Contract, FieldError, contains_nul
 from wearable_pipeline.events.exactjson import dumps
 
+# A rejected event's id as stored in raw.rejected_events.event_id (see `_rejected`).
+MAX_STORED_EVENT_ID_CHARS = 200
 # `\u0000` as written by orjson, not preceded by an escaping backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 # orjson.dumps raises "Recursion limit reached" past this many nested objects/arrays (the
@@ -142,7 +144,10 @@ def _rejected(index: int, event: object, encoded: bytes, errors: list[FieldError
         text = _ESCAPED_NUL.sub(lambda m: m.group(1) + "\\ufffd", text)
         exact = encoded
     if isinstance(event_id, str):
-        event_id = event_id.replace("\x00", "\ufffd")
+        # The column is a lookup key under a unique index, whose btree entries PostgreSQL
+        # caps at ~2.7 kB: an id of any length (rejected: "is too long") would fail the whole
+        # batch. The first characters find it; `event` keeps the id as sent.
+        event_id = event_id.replace("\x00", "\ufffd")[:MAX_STORED_EVENT_ID_CHARS]
     return RejectedRow(
         index=index,
         event_id=event_id if isinstance(event_id, str) else None,
