@@ -94,10 +94,12 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
     shutil.copytree(OURA_EXPORT, drop / "alice")
     copy_fixture("dailyCalories_merged.csv", drop / ".staging")
     (drop / "fitbit").mkdir()
+    watcher_up = threading.Event()
     copying = threading.Thread(
         target=_write_slowly,
         args=(FITBIT / "weightLogInfo_merged.csv", drop / "fitbit" / "weightLogInfo_merged.csv"),
-        kwargs={"chunks": 16, "pause": 0.5},
+        # the first chunk, then the rest only once the watcher is up: it starts mid-copy
+        kwargs={"chunks": 8, "pause": 0.5, "go_on": watcher_up},
     )
     copying.start()
     watcher = subprocess.Popen(
@@ -113,7 +115,7 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
             120,
             "the watcher to start",
         )
-        assert copying.is_alive(), "the copy ended before the watcher started: too slow a host"
+        watcher_up.set()
         catch_up = wait_for(lambda: finished_runs(fresh_database_url), 180, "the catch-up run")
         assert not copying.is_alive()
         assert [(run[1], run[3]) for run in catch_up] == [("succeeded", 2)]
@@ -177,14 +179,23 @@ def _running_runs(database_url: str) -> int:
         return int(row.fetchone()[0])
 
 
-def _write_slowly(source: Path, target: Path, chunks: int = 6, pause: float = 0.5) -> None:
-    """Copy `source` in chunks with pauses, as a slow upload or a copy over a network does."""
+def _write_slowly(
+    source: Path,
+    target: Path,
+    chunks: int = 6,
+    pause: float = 0.5,
+    go_on: threading.Event | None = None,
+) -> None:
+    """Copy `source` in chunks with pauses, as a slow upload or a copy over a network does;
+    with `go_on`, the chunks after the first wait until it is set."""
     data = source.read_bytes()
     size = len(data) // chunks + 1
     with target.open("wb") as handle:
         for start in range(0, len(data), size):
             handle.write(data[start : start + size])
             handle.flush()
+            if go_on is not None:
+                go_on.wait(timeout=180)
             time.sleep(pause)
 
 
