@@ -21,6 +21,7 @@ and `wearable stop` stops it. Only the standard library's documented `multiproce
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -361,6 +362,10 @@ def main(argv: list[str]) -> int:
     authkey = (folder / _AUTHKEY).read_bytes()
     listener = Listener(str(folder / _SOCKET), family="AF_UNIX", authkey=authkey)
     _warm_up(folder, warm_up)
+    # What the warm-up built lives as long as this process: out of the collector's sight
+    # (gc.freeze, as Python's docs advise before fork), so a session's collections do not
+    # walk it, nor copy the pages they would touch.
+    gc.freeze()
     _serve_forever(listener, folder, idle_timeout)
     return 0
 
