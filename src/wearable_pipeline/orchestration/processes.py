@@ -3,7 +3,9 @@
 `wearable serve`, `wearable watch` and `wearable schedule` run in the foreground (a terminal,
 a service manager); while they run, each keeps a small record in `<WEARABLE_HOME>/processes/`
 (kind, pid, what it serves or watches). `wearable stop` reads them and asks each process to
-stop with SIGTERM, which all of them handle by finishing cleanly.
+stop with SIGTERM, which all of them handle by exiting cleanly: the API after its in-flight
+requests, a watcher after its current run; a scheduler's run going on at that moment is
+cancelled by Prefect's serving (recorded as failed, "interrupted").
 """
 
 from __future__ import annotations
