@@ -107,6 +107,26 @@ def test_all_errors_are_reported_at_once() -> None:
     assert max(len(e.message) for e in errors) <= 300
 
 
+@pytest.mark.parametrize(
+    ("overrides", "path", "why"),
+    [
+        ({"page": "/" + "x" * 5000}, "/page", "is too long"),
+        ({"user_id": "u" * 300}, "/user_id", "is too long"),
+        ({"event_id": "z" * 400}, "/event_id", "is not a UUID like 123e4567-"),
+        ({"timezone": "Europe/" + "X" * 400}, "/timezone", "is too long"),
+    ],
+)
+def test_a_long_value_is_cut_short_in_its_message_not_the_reason(
+    overrides: dict, path: str, why: str
+) -> None:
+    """The value is quoted first: cut there, the message still says what is wrong with it."""
+    errors = load_contract(SCHEMA_DIR).check(make_event(**overrides))
+    assert isinstance(errors, list)
+    [message] = [e.message for e in errors if e.path == path]
+    assert "…" in message and why in message.split("…")[-1]
+    assert len(message) <= 300
+
+
 def test_a_broken_schema_file_stops_start_up(tmp_path: Path) -> None:
     for path in SCHEMA_FILES:
         (tmp_path / path.name).write_text(path.read_text("utf-8"), "utf-8")

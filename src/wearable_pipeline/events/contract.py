@@ -39,6 +39,7 @@ CONTRACT_VERSION = "v1"
 ENVELOPE_FILE = "envelope.json"
 # Messages quote the offending value; a 30 KiB string should not come back 30 KiB long.
 _MAX_MESSAGE_CHARS = 300
+_MAX_VALUE_CHARS = 80  # of a quoted value within a message
 _SEMVER = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)")
 _NULL_MESSAGE = " is required and may not be null"
 
@@ -117,6 +118,13 @@ def json_pointer(parts: Iterable[str | int]) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= _MAX_MESSAGE_CHARS else text[: _MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    """A value as a message quotes it: its repr, cut short so that what follows it in the
+    message (why it is wrong: "is too long", "is not a UUID") is still there."""
+    text = repr(value)
+    return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 1] + "…"
 
 
 @cache
@@ -217,7 +225,9 @@ class Contract:
             match = _SEMVER.fullmatch(version)
             if match is None:
                 errors.append(
-                    FieldError("/schema_version", _short(f"{version!r} is not MAJOR.MINOR.PATCH"))
+                    FieldError(
+                        "/schema_version", _short(f"{_shown(version)} is not MAJOR.MINOR.PATCH")
+                    )
                 )
             elif int(match.group(1)) != SUPPORTED_MAJOR:
                 errors.append(
@@ -233,7 +243,7 @@ class Contract:
             try:
                 canonical_id = str(UUID(event_id))
             except ValueError:
-                errors.append(FieldError("/event_id", _short(f"{event_id!r} is not a UUID")))
+                errors.append(FieldError("/event_id", _short(f"{_shown(event_id)} is not a UUID")))
         client_ts = event.get("client_ts")
         parsed_ts = None
         if isinstance(client_ts, str):
@@ -241,7 +251,9 @@ class Contract:
                 parsed_ts = datetime.fromisoformat(client_ts.upper())
             except ValueError as exc:
                 errors.append(
-                    FieldError("/client_ts", _short(f"{client_ts!r} is not a valid instant: {exc}"))
+                    FieldError(
+                        "/client_ts", _short(f"{_shown(client_ts)} is not a valid instant: {exc}")
+                    )
                 )
             else:
                 if parsed_ts.tzinfo is None:
@@ -251,7 +263,7 @@ class Contract:
         timezone = event.get("timezone")
         if isinstance(timezone, str) and timezone not in _timezones():
             errors.append(
-                FieldError("/timezone", _short(f"{timezone!r} is not an IANA time-zone name"))
+                FieldError("/timezone", _short(f"{_shown(timezone)} is not an IANA time-zone name"))
             )
         if check_nul:
             errors += _nul_errors(event, ())
@@ -386,7 +398,7 @@ def _from_jsonschema(error: ValidationError, prefix: tuple[str, ...]) -> FieldEr
         expected = _article(error.validator_value)
         return FieldError(path, f"{field}{_NULL_MESSAGE}; send {expected}")
     if error.validator == "enum" and path == "/event_name":
-        return FieldError(path, _short(f"unknown event_name {error.instance!r}"))
+        return FieldError(path, _short(f"unknown event_name {_shown(error.instance)}"))
     if error.validator == "pattern":
         field = path.rsplit("/", 1)[-1]
         what = {
@@ -394,8 +406,11 @@ def _from_jsonschema(error: ValidationError, prefix: tuple[str, ...]) -> FieldEr
             "client_ts": "an RFC 3339 timestamp with an offset, like 2024-01-01T08:30:00+01:00",
             "schema_version": "a semantic version like 1.0.0",
         }.get(field, f"a match for {error.validator_value}")
-        return FieldError(path, _short(f"{error.instance!r} is not {what}"))
-    return FieldError(path, _short(error.message))
+        return FieldError(path, _short(f"{_shown(error.instance)} is not {what}"))
+    # jsonschema's messages quote the whole value first ("'xxx…' is too long"): cut it there
+    return FieldError(
+        path, _short(error.message.replace(repr(error.instance), _shown(error.instance), 1))
+    )
 
 
 def load_contract(directory: Path) -> Contract:
