@@ -9,7 +9,7 @@ import orjson
 import psycopg
 import pytest
 
-from wearable_pipeline.events import exactjson
+from wearable_pipeline.events import exactjson, pg_numbers
 
 from .helpers import make_event
 
@@ -108,3 +108,57 @@ def test_a_body_deeper_than_the_exact_parser_keeps_orjsons_reading() -> None:
     for _ in range(1000):
         [value] = value
     assert value == float(BIG_INT)
+
+
+def test_a_number_postgresql_cannot_hold_is_rejected_and_kept_not_the_batch_lost(
+    client: httpx.Client, database_url: str
+) -> None:
+    """jsonb's numeric holds 131,072 digits before the point and 16,383 after: an event with
+    a number beyond (`1e200000`, `1e-20000`) is rejected naming it, and kept - as a string
+    in `event`, exactly in `event_bytes` - while the good event beside it is accepted."""
+    good = make_event()
+    huge = make_event(received_at=["@huge"])  # valid but for the number
+    tiny = make_event(surprise="@tiny")  # invalid anyway: its row must still be storable
+    text = b",".join(orjson.dumps(event) for event in (good, huge, tiny))
+    text = text.replace(b'"@huge"', b"1e200000").replace(b'"@tiny"', b"1e-20000")
+    response = client.post(
+        "/events",
+        content=b'{"events":[' + text + b"]}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 2)
+    [huge_error] = [e for e in body["errors"] if e["index"] == 1]
+    assert [reason["path"] for reason in huge_error["errors"]] == ["/received_at/0"]
+    assert "beyond what PostgreSQL can store" in huge_error["errors"][0]["message"]
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "select event->'received_at'->>0, event->>'surprise', event_bytes"
+            " from raw.rejected_events where event_id in (%s, %s) order by event_index",
+            [huge["event_id"], tiny["event_id"]],
+        ).fetchall()
+        accepted = conn.execute(
+            "select count(*) from raw.raw_events where event_id = %s", [good["event_id"]]
+        ).fetchone()
+    assert accepted == (1,)
+    [(huge_text, _, huge_bytes), (_, tiny_text, tiny_bytes)] = rows
+    assert Decimal(huge_text) == Decimal("1e200000") and Decimal(tiny_text) == Decimal("1e-20000")
+    assert exactjson.loads(bytes(huge_bytes))["received_at"] == [Decimal("1e200000")]
+    assert exactjson.loads(bytes(tiny_bytes))["surprise"] == Decimal("1e-20000")
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["1e-16383", "1e-16384", "1.5e-16383", "0e-20000", "1e131071", "9.9e131071", "1e131072",
+     "-1e200000", "0e200000", "12.5"],
+)  # fmt: skip
+def test_the_range_is_postgresqls_own(database_url: str, literal: str) -> None:
+    """What `pg_numbers` calls unstorable is exactly what PostgreSQL's jsonb refuses."""
+    with psycopg.connect(database_url) as conn:
+        try:
+            conn.execute("select %s::jsonb", [literal])
+            stored = True
+        except psycopg.errors.NumericValueOutOfRange:
+            stored = False
+    assert pg_numbers.is_unstorable(Decimal(literal)) is not stored

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from wearable_pipeline.events import pg_numbers
 from wearable_pipeline.events.contract import CheckedEvent, Contract, FieldError, contains_nul
 from wearable_pipeline.events.exactjson import dumps
 
@@ -139,6 +140,10 @@ def _rejected(index: int, event: object, encoded: bytes, errors: list[FieldError
     event_id = event.get("event_id") if isinstance(event, dict) else None
     text = encoded.decode()
     exact: bytes | None = None
+    if pg_numbers.may_hold_unstorable(encoded) and pg_numbers.unstorable_numbers(event):
+        # jsonb cannot hold such a number: keep it as a string, the exact bytes beside it.
+        text = dumps_any_depth(pg_numbers.storable_copy(event)).decode()
+        exact = encoded
     if contains_nul(event):
         # jsonb cannot hold U+0000: keep a storable copy (U+FFFD) and the exact bytes beside it.
         text = _ESCAPED_NUL.sub(lambda m: m.group(1) + "\\ufffd", text)

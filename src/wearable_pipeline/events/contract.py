@@ -34,6 +34,8 @@ import orjson
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
+from wearable_pipeline.events import pg_numbers
+
 SUPPORTED_MAJOR = 1
 CONTRACT_VERSION = "v1"
 ENVELOPE_FILE = "envelope.json"
@@ -178,10 +180,13 @@ class Contract:
         except fastjsonschema.JsonSchemaValueException:
             return self._all_errors(event)
         may_hold_nul = encoded is None or b"\\u0000" in encoded
-        checked = None if may_hold_nul else _valid_columns(event)
+        may_hold_big = encoded is None or pg_numbers.may_hold_unstorable(encoded)
+        checked = None if may_hold_nul or may_hold_big else _valid_columns(event)
         if checked is not None:
             return checked
-        checked, errors = self._python_rules(event, check_nul=may_hold_nul)
+        checked, errors = self._python_rules(
+            event, check_nul=may_hold_nul, check_numbers=may_hold_big
+        )
         return errors if errors else checked  # type: ignore[return-value]
 
     def without_absent_nulls(self, event: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +222,7 @@ class Contract:
         return sorted(unique.values(), key=lambda error: (error.path, error.message))
 
     def _python_rules(
-        self, event: dict[str, Any], *, check_nul: bool = True
+        self, event: dict[str, Any], *, check_nul: bool = True, check_numbers: bool = True
     ) -> tuple[CheckedEvent | None, list[FieldError]]:
         errors: list[FieldError] = []
         version = event.get("schema_version")
@@ -267,6 +272,16 @@ class Contract:
             )
         if check_nul:
             errors += _nul_errors(event, ())
+        if check_numbers:
+            errors += [
+                FieldError(
+                    json_pointer(path),
+                    f"{_shown(number)} is beyond what PostgreSQL can store (at most "
+                    f"{pg_numbers.MAX_INTEGER_DIGITS:,} digits before the point and "
+                    f"{pg_numbers.MAX_FRACTION_DIGITS:,} after)",
+                )
+                for path, number in pg_numbers.unstorable_numbers(event)
+            ]
         if errors or canonical_id is None or parsed_ts is None:
             return None, errors
         return (
