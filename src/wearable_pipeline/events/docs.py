@@ -83,7 +83,9 @@ Rules:
 - **Checks beyond the schema** (in Python, same error format): `client_ts` must be a real
   instant with an offset, `timezone` an IANA name, and no string may contain U+0000 (such
   an event is kept in `raw.rejected_events` with U+FFFD in `event` and its exact bytes in
-  `event_bytes`).
+  `event_bytes`), and no number may lie beyond what PostgreSQL's jsonb holds (131,072
+  digits before the point, 16,383 after: `1e200000`, `1e-20000`; such an event is kept with
+  the number as a string in `event` and its exact bytes in `event_bytes`).
 - **Nesting**: an event nested deeper than 254 levels of objects and arrays (the event
   itself is level 1) is rejected with path `""` and `nested deeper than 254 levels …`, and
   kept as sent in `raw.rejected_events` (jsonb holds it). A body nested deeper than 1,024
