@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING
 import psycopg
 import pytest
 
+from wearable_pipeline.config import Settings
 from wearable_pipeline.orchestration import processes
-from wearable_pipeline.orchestration.watch import drop_files, is_drop_file, wait_until_settled
+from wearable_pipeline.orchestration.watch import (
+    StopRequests,
+    WatchConfig,
+    WatchedFolderGone,
+    drop_files,
+    is_drop_file,
+    wait_until_settled,
+    watch_folder,
+)
 
 from .helpers import FITBIT, WEARABLE, copy_fixture, finished_runs, stop_process, wait_for
 
@@ -226,3 +235,11 @@ def test_a_watched_folder_removed_stops_the_watcher_saying_so(
     assert watcher.returncode == 1
     assert f"{drop} was removed or moved away; stopped watching" in " ".join(err.split())
     assert finished_runs(fresh_database_url) == []
+
+
+def test_a_folder_gone_before_the_watch_is_set_up_is_reported_the_same(tmp_path: Path) -> None:
+    """The race the real-process test can lose: removed between start and watch set-up."""
+    settings = Settings(_env_file=None, home=tmp_path / "home")  # type: ignore[call-arg]
+    config = WatchConfig(folder=tmp_path / "gone", catch_up=False)
+    with pytest.raises(WatchedFolderGone, match="gone was removed or moved away"):
+        watch_folder(settings, config, lambda paths, outcome: None, StopRequests())

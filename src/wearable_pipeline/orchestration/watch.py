@@ -108,8 +108,7 @@ def watch_folder(
             stop.running = False
         on_run(paths, outcome)
 
-    started = False
-    for changes in watchfiles.watch(
+    batches = watchfiles.watch(
         config.folder,
         watch_filter=lambda change, path: change != watchfiles.Change.deleted,
         debounce=config.debounce_ms,
@@ -118,9 +117,18 @@ def watch_folder(
         rust_timeout=1000,
         yield_on_timeout=True,
         raise_interrupt=False,
-    ):
+    )
+    gone = f"{config.folder} was removed or moved away"
+    started = False
+    while True:
+        try:
+            changes = next(batches)
+        except StopIteration:  # stop requested
+            return
+        except FileNotFoundError as exc:  # gone before the watch was set up
+            raise WatchedFolderGone(gone) from exc
         if not config.folder.is_dir():
-            raise WatchedFolderGone(f"{config.folder} was removed or moved away")
+            raise WatchedFolderGone(gone)
         if not started:
             started = True
             if config.catch_up:
