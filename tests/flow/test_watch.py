@@ -111,19 +111,12 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
         kwargs={"chunks": 8, "pause": 0.5, "go_on": watcher_up},
     )
     copying.start()
-    watcher = subprocess.Popen(
-        [*WEARABLE, "watch", str(drop), "--settle", str(SETTLE_S), "--skip-tests", *models],
-        env=prefect_server.cli_env(DATABASE_URL=fresh_database_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    watcher = _started_watcher(
+        [str(drop), "--settle", str(SETTLE_S), "--skip-tests", *models],
+        prefect_server.cli_env(DATABASE_URL=fresh_database_url),
+        home,
     )
     try:
-        wait_for(
-            lambda: any(p.pid == watcher.pid for p in processes.running(home)),
-            120,
-            "the watcher to start",
-        )
         watcher_up.set()
         catch_up = wait_for(lambda: finished_runs(fresh_database_url), 180, "the catch-up run")
         assert not copying.is_alive()
@@ -182,6 +175,28 @@ def test_watch_runs_once_per_drop_never_on_a_half_written_file_and_stops_on_sigt
     assert not any(p.pid == watcher.pid for p in processes.running(home))
 
 
+def _started_watcher(args: list[str], env: dict[str, str], home: Path) -> subprocess.Popen[str]:
+    """`wearable watch ARGS`, returned once it has recorded itself (its file-system watch is
+    set up right after); stopped again if it never does."""
+    watcher = subprocess.Popen(
+        [*WEARABLE, "watch", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(
+            lambda: any(p.pid == watcher.pid for p in processes.running(home)),
+            120,
+            "the watcher to start",
+        )
+    except BaseException:
+        stop_process(watcher)
+        raise
+    return watcher
+
+
 def _running_runs(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
         row = conn.execute("select count(*) from ops.pipeline_runs where status = 'running'")
@@ -214,19 +229,12 @@ def test_a_watched_folder_removed_stops_the_watcher_saying_so(
     """Watching a folder that is gone would watch nothing, in silence: it stops, exit 1."""
     drop = tmp_path / "drop"
     drop.mkdir()
-    watcher = subprocess.Popen(
-        [*WEARABLE, "watch", str(drop), "--no-catch-up"],
-        env=prefect_server.cli_env(DATABASE_URL=fresh_database_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    watcher = _started_watcher(
+        [str(drop), "--no-catch-up"],
+        prefect_server.cli_env(DATABASE_URL=fresh_database_url),
+        prefect_server.home,
     )
     try:
-        wait_for(
-            lambda: any(p.pid == watcher.pid for p in processes.running(prefect_server.home)),
-            120,
-            "the watcher to start",
-        )
         shutil.rmtree(drop)
         _, err = watcher.communicate(timeout=60)
     finally:

@@ -22,7 +22,7 @@ MAX_FRACTION_DIGITS = 16_383
 # (a UUID's `e12345` goes on with hex or a quote), or a very long literal.
 _BIG_EXPONENT = re.compile(rb"[0-9.][eE][+-]?[0-9]{5,}[,}\]]")
 
-Path = tuple[str | int, ...]
+JsonPath = tuple[str | int, ...]  # keys and indexes from the event down
 
 
 def may_hold_unstorable(encoded: bytes) -> bool:
@@ -42,13 +42,13 @@ def is_unstorable(value: object) -> bool:
     return any(digits) and value.adjusted() >= MAX_INTEGER_DIGITS
 
 
-def unstorable_numbers(value: object) -> list[tuple[Path, Decimal]]:
+def unstorable_numbers(value: object) -> list[tuple[JsonPath, Decimal]]:
     """Every out-of-range number in `value` with its path, in document order.
 
     A loop over a stack, not recursion: a rejected event may be nested 1,000 levels deep.
     """
-    found: list[tuple[Path, Decimal]] = []
-    todo: list[tuple[Path, object]] = [((), value)]
+    found: list[tuple[JsonPath, Decimal]] = []
+    todo: list[tuple[JsonPath, object]] = [((), value)]
     while todo:
         path, item = todo.pop()
         if is_unstorable(item):

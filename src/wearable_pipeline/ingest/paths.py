@@ -28,7 +28,8 @@ class Discovered:
     missing: list[Path]
 
 
-def _is_hidden(path: Path, root: Path) -> bool:
+def is_hidden(path: Path, root: Path) -> bool:
+    """Whether `path` (under `root`) is hidden or lies in a hidden folder below `root`."""
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
@@ -53,7 +54,7 @@ def discover(paths: Iterable[Path]) -> Discovered:
                 for candidate in path.rglob("*")
                 if (candidate.is_file() or _is_dangling_link(candidate))
                 and (_looks_like_csv(candidate) or is_unsupported_export_name(candidate))
-                and not _is_hidden(candidate, path)
+                and not is_hidden(candidate, path)
             )
         elif path.is_file() or _is_dangling_link(path):
             found = [path]

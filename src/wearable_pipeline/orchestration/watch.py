@@ -33,6 +33,7 @@ from pathlib import Path
 from types import FrameType
 
 from wearable_pipeline.config import Settings
+from wearable_pipeline.ingest.paths import is_hidden
 from wearable_pipeline.orchestration.runner import PipelineOutcome, RunOptions, run_pipeline
 
 log = logging.getLogger(__name__)
@@ -166,15 +167,7 @@ def drop_files(paths: Iterable[Path], folder: Path) -> list[Path]:
             found.update(p for p in path.rglob("*") if p.is_file() and is_drop_file(p))
         elif is_drop_file(path):
             found.add(path)
-    return sorted(path for path in found if not _in_hidden_folder(path, folder))
-
-
-def _in_hidden_folder(path: Path, folder: Path) -> bool:
-    try:
-        relative = path.relative_to(folder)
-    except ValueError:  # not under the folder as given (a symlinked path): judge by its own
-        relative = Path(path.name)
-    return any(part.startswith(".") for part in relative.parts[:-1])
+    return sorted(path for path in found if not is_hidden(path, folder))
 
 
 def wait_until_settled(
