@@ -82,7 +82,13 @@ class Served:
 
 @contextmanager
 def serving(
-    database_url: str, home: Path, *, up_when: str, workers: int = 1, log: Path | None = None
+    database_url: str,
+    home: Path,
+    *,
+    up_when: str,
+    workers: int = 1,
+    log: Path | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """`wearable serve` as a real process, until `GET up_when` answers 200; SIGTERM on exit.
 
@@ -96,6 +102,7 @@ def serving(
         "DATABASE_URL": database_url,
         "WEARABLE_HOME": str(home),
         "WEARABLE_API_KEYS": "",
+        **(extra_env or {}),
     }
     process = subprocess.Popen(
         wearable("--log-json", "serve", "--port", str(port), "--workers", str(workers)),

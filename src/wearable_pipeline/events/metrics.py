@@ -12,6 +12,10 @@ Two modes, chosen by the environment when the app is built:
 - Otherwise (an app built in-process, as the tests do): each app has its own registry, so
   two apps in one process do not collide.
 
+A worker's metric file is empty for a moment after the worker creates it, and for good if the
+worker is killed in that moment; `WorkerFilesCollector` leaves such files out of the sums,
+which prometheus_client's own collector does not yet do.
+
 Either way the figures since the service started add up to what `ops.ingest_batches` (and
 `wearable stats`) recorded over the same requests.
 """
@@ -19,9 +23,12 @@ Either way the figures since the service started add up to what `ops.ingest_batc
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from wearable_pipeline.events.metrics_dir import MULTIPROC_ENV
@@ -30,6 +37,32 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 OUTCOMES = ("received", "accepted", "deduped", "rejected")
 # Milliseconds matter here (the single-event target is p99 < 20 ms), seconds for the tail.
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class WorkerFilesCollector:
+    """The sums of every worker's metric files, as `MultiProcessCollector` makes them, but
+    without the files that are still empty.
+
+    prometheus_client creates a worker's file first and sizes it afterwards. A scrape that
+    reads the file in between fails as a whole: a 500 instead of the figures
+    (prometheus/client_python#1199). A worker killed in that moment leaves the file empty for
+    good, and then every later scrape fails. An empty file holds no values, so leaving it out
+    changes no figure. Once a release reads empty files as empty (the open pull request
+    client_python#1207), `MultiProcessCollector` can take this class's place again.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for file in self.folder.glob("*.db"):
+            try:
+                if file.stat().st_size > 0:
+                    files.append(str(file))
+            except FileNotFoundError:  # removed since the listing: it has nothing to add
+                continue
+        return MultiProcessCollector.merge(files, accumulate=True)
 
 
 class IngestMetrics:
@@ -42,7 +75,7 @@ class IngestMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         own = None if self.shared_dir else self.registry
         if self.shared_dir:
-            MultiProcessCollector(self.registry, path=self.shared_dir)
+            self.registry.register(WorkerFilesCollector(self.shared_dir))
         self.events = Counter(
             "wearable_events",
             "Events by outcome: received = accepted + deduped + rejected.",
