@@ -20,7 +20,9 @@ OUTCOMES = ("received", "accepted", "deduped", "rejected")
 
 def scrape(base: str) -> dict[str, float]:
     """The figures of one scrape, on a new connection (any worker may answer it)."""
-    text = httpx.get(f"{base}/metrics", timeout=10).text
+    response = httpx.get(f"{base}/metrics", timeout=10)
+    assert response.status_code == 200, response.text
+    text = response.text
     figures: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
