@@ -149,6 +149,7 @@ FAST_PATH_CASES = {
     "nanoseconds": {"client_ts": "2024-01-01T08:30:00.123456789Z"},
     "unknown zone": {"timezone": "Mars/Olympus_Mons"},
     "known zone": {"timezone": "Europe/Berlin"},
+    "host's own zone link": {"timezone": "localtime"},
     "NUL": {"page": "a\u0000b"},
     "anonymous only": {"user_id": None},
     "optional fields null": {"referrer": "NULL", "device_id": "NULL", "timezone": "NULL"},
@@ -186,3 +187,19 @@ def test_null_means_absent_is_read_from_the_schemas(tmp_path: Path) -> None:
     assert isinstance(load_contract(SCHEMA_DIR).check(event), list)  # required: refused
     assert not isinstance(load_contract(tmp_path).check(event), list)  # optional: absent
     assert load_contract(tmp_path).payload_nulls["perf_lcp"].optional == {"page_type"}
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Mars/Olympus_Mons"])
+def test_a_zone_name_that_is_not_iana_is_rejected_on_every_host(zone: str) -> None:
+    """`localtime` is a file in Debian's zoneinfo folder (a link to the host's zone), so
+    `zoneinfo` can load it there; it is still not an IANA name, and means another zone on
+    every host: refused, as on hosts without the file."""
+    errors = load_contract(SCHEMA_DIR).check(make_event(timezone=zone))
+    assert isinstance(errors, list)
+    assert [e.path for e in errors] == ["/timezone"]
+    assert "is not an IANA time-zone name" in errors[0].message
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"])
+def test_an_iana_zone_name_is_accepted(zone: str) -> None:
+    assert not isinstance(load_contract(SCHEMA_DIR).check(make_event(timezone=zone)), list)

@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from uuid import UUID
-from zoneinfo import available_timezones
 
 import fastjsonschema
 import orjson
@@ -131,7 +131,14 @@ def _shown(value: object) -> str:
 
 @cache
 def _timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    """The IANA zone names, from the `tzdata` package's list of its zones.
+
+    Not `zoneinfo.available_timezones()`: it adds every file of the host's zoneinfo folder,
+    so Debian's `localtime` (a link to the host's own zone) would pass on one machine and
+    fail on the next. The pinned package makes the contract the same everywhere.
+    """
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in listing.splitlines() if line.strip())
 
 
 class Contract:
