@@ -240,6 +240,20 @@ def test_bad_requests_are_refused_and_nothing_is_stored(
     assert table_counts(database_url) == before
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [("GET", "/v2/events", 404, None), ("GET", "/v1/events", 405, "POST")],
+)
+def test_unknown_paths_and_methods_answer_in_the_api_error_shape(
+    client: httpx.Client, method: str, path: str, status: int, allow: str | None
+) -> None:
+    """The framework's own 404 and 405 have the `{"error"}` body every other error has."""
+    response = client.request(method, path)
+    assert response.status_code == status
+    assert response.json() == {"error": "Not Found" if status == 404 else "Method Not Allowed"}
+    assert response.headers.get("allow") == allow
+
+
 def test_size_limits_answer_413_and_store_nothing(
     client: httpx.Client, live: LiveServer, database_url: str
 ) -> None:

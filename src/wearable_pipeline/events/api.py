@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 
 from wearable_pipeline.config import Settings, get_settings
 from wearable_pipeline.events.contract import CONTRACT_VERSION
-from wearable_pipeline.events.errors import ApiError, api_error_handler
+from wearable_pipeline.events.errors import ApiError, api_error_handler, http_error_handler
 from wearable_pipeline.events.metrics import IngestMetrics
 from wearable_pipeline.events.requestlog import RequestLogMiddleware
 from wearable_pipeline.events.resources import lifespan_for
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, freeze_gc: bool = False) -> FastAPI:
     )
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
     app.add_exception_handler(ApiError, api_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
     app.include_router(router)
     return app
 

@@ -53,6 +53,7 @@ Answer `200` once the accepted events are committed:
 | 200 | the batch was checked and written | accepted → `raw.raw_events`, rejected → `raw.rejected_events` (as sent, with reasons, once per event id and content), one row in `ops.ingest_batches` — in one transaction |
 | 400 | body not JSON (or nested deeper than 1,024), not `{"events": [...]}`, `events` empty, broken gzip | nothing |
 | 401 | keys configured and no key or a wrong one | nothing |
+| 404, 405 | no such path; a method the path does not take (`Allow` names the ones it does) | nothing |
 | 413 | body over `WEARABLE_MAX_BODY_BYTES` (1 MiB) as sent or once inflated, more than `WEARABLE_MAX_EVENTS_PER_BATCH` (1,000) events, one event over `WEARABLE_MAX_EVENT_BYTES` (32 KiB) | nothing |
 | 415 | `Content-Type` not `application/json` (or `*+json`), `Content-Encoding` not gzip | nothing |
 | 503 | the database is unavailable, or its migrations are not applied yet (`Retry-After: 1`) | nothing — retrying is safe |
