@@ -11,7 +11,6 @@ from pathlib import Path
 from types import FrameType
 
 import orjson
-import psycopg
 import typer
 
 from wearable_pipeline.commands.common import console, fail, open_connection
@@ -81,26 +80,24 @@ def _serving_database_url(settings: Settings) -> str:
     fatal: the database is unreachable — the service starts anyway, answers 503 and applies
     the migrations itself once the database is back (see `events.startup_migrations`).
     """
-    from wearable_pipeline.db.connection import DatabaseUnavailableError, resolve_database_url
+    from wearable_pipeline.db.connection import resolve_database_url
     from wearable_pipeline.db.embedded import EmbeddedServerError
-    from wearable_pipeline.db.migrate import MigrationError, migrate_once
+    from wearable_pipeline.events.startup_migrations import (
+        DatabaseUnreachableError,
+        MigrationsFailed,
+        migrate_now,
+    )
 
     try:
         url = resolve_database_url(settings)
     except (EmbeddedServerError, RuntimeError) as exc:
         raise fail(str(exc)) from exc
     try:
-        migrate_once(url, connect_timeout=5)
-    except DatabaseUnavailableError as exc:
+        migrate_now(url, connect_timeout=5)
+    except DatabaseUnreachableError as exc:
         log.warning("%s; serving anyway: 503 until it is reachable", exc)
-    except MigrationError as exc:
-        if not isinstance(exc.__cause__, psycopg.OperationalError):
-            raise fail(str(exc)) from exc
-        log.warning("database lost while migrating (%s); serving anyway", exc)
-    except psycopg.OperationalError as exc:
-        log.warning("database lost while migrating (%s); serving anyway", str(exc).strip())
-    except psycopg.Error as exc:
-        raise fail(f"cannot apply the migrations: {str(exc).strip()}") from exc
+    except MigrationsFailed as exc:
+        raise fail(str(exc)) from exc
     return url
 
 

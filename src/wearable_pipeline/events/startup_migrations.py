@@ -51,6 +51,31 @@ class DatabaseUnreachableError(RuntimeError):
     """The database could not be reached (or went away while migrating): try again later."""
 
 
+class MigrationsFailed(RuntimeError):
+    """The migrations cannot be applied, and waiting will not mend it (a migration that
+    fails, a role that may not create the `ops` schema); the message says why."""
+
+
+def migrate_now(url: str, *, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> list[str]:
+    """Apply pending migrations (once per process: `migrate_once`); the names applied.
+
+    Sorts every failure into the two that callers act on: DatabaseUnreachableError (could
+    not connect, or the connection went away: try again later) and MigrationsFailed.
+    """
+    try:
+        return migrate_once(url, connect_timeout=connect_timeout)
+    except DatabaseUnavailableError as exc:
+        raise DatabaseUnreachableError(str(exc)) from exc
+    except MigrationError as exc:
+        if isinstance(exc.__cause__, psycopg.OperationalError):  # the connection went away
+            raise DatabaseUnreachableError(f"database lost while migrating: {exc}") from exc
+        raise MigrationsFailed(str(exc)) from exc
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnreachableError(str(exc).strip()) from exc
+    except psycopg.Error as exc:
+        raise MigrationsFailed(f"cannot apply the migrations: {str(exc).strip()}") from exc
+
+
 def apply_migrations(url: str, schema: SchemaState) -> None:
     """Apply pending migrations and record the outcome in `schema`.
 
@@ -59,27 +84,14 @@ def apply_migrations(url: str, schema: SchemaState) -> None:
     will mend it.
     """
     try:
-        applied = migrate_once(url, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    except DatabaseUnavailableError as exc:
-        raise DatabaseUnreachableError(str(exc)) from exc
-    except MigrationError as exc:
-        if isinstance(exc.__cause__, psycopg.OperationalError):  # the connection went away
-            raise DatabaseUnreachableError(f"database lost while migrating: {exc}") from exc
-        _failed(schema, str(exc))
-        return
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnreachableError(str(exc).strip()) from exc
-    except psycopg.Error as exc:
-        _failed(schema, f"cannot apply the migrations: {str(exc).strip()}")
+        applied = migrate_now(url)
+    except MigrationsFailed as exc:
+        schema.failed = str(exc)
+        log.error("migrations failed; writes answer 503 until fixed", extra={"error": str(exc)})
         return
     schema.applied = True
     if applied:
         log.info("applied migrations", extra={"migrations": applied})
-
-
-def _failed(schema: SchemaState, error: str) -> None:
-    schema.failed = error
-    log.error("migrations failed; writes answer 503 until fixed", extra={"error": error})
 
 
 async def migrate_at_startup(url: str, schema: SchemaState) -> asyncio.Task[None] | None:
